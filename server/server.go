@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"easbridge/server/eas"
@@ -70,6 +71,8 @@ type Server struct {
 	log      *slog.Logger
 	throttle *throttle
 	mux      *http.ServeMux
+	// panics counts recovered handler panics; tests fail when it moves.
+	panics atomic.Int64
 }
 
 // New returns a Server.
@@ -101,6 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
+			s.panics.Add(1)
 			s.log.Error("server: panic in handler", "panic", v, "path", r.URL.Path, "stack", string(debug.Stack()))
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
