@@ -49,8 +49,8 @@ type Runtime struct {
 	cancel context.CancelFunc
 	wg     gosync.WaitGroup
 
-	mu      gosync.Mutex
-	lastErr string
+	mu       gosync.Mutex
+	lastErr  string
 	serveErr error
 }
 
@@ -186,6 +186,11 @@ func (r *Runtime) accounts(ctx context.Context) ([]engine.Account, engine.Secret
 	}
 	needSecrets := false
 	for _, a := range r.cfg.Accounts {
+		if a.IMAP == "" {
+			// Logins are checked against IMAP; a DAV-only account has no
+			// login check yet.
+			return nil, nil, fmt.Errorf("app: account %s: an imap server is required (DAV-only accounts are not supported yet)", a.Name)
+		}
 		ic, err := imapsource.ParseURL(a.IMAP)
 		if err != nil {
 			return nil, nil, fmt.Errorf("app: account %s: %w", a.Name, err)
@@ -244,7 +249,8 @@ func (r *Runtime) xmlOf(root *wbxml.Element, n int) string {
 	case root != nil && r.cfg.RedactLogs:
 		return wbxml.XMLString(logbus.RedactTree(root, 256))
 	case root != nil:
-		return wbxml.XMLString(root)
+		// Bodies whole, but passwords still removed.
+		return wbxml.XMLString(logbus.RedactTree(root, -1))
 	case n == 0:
 		return "(empty)"
 	default:

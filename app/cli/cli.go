@@ -74,7 +74,7 @@ func Main(env Env) int {
 // serveFlags are the quick single-account flags of `easbridge serve`.
 type serveFlags struct {
 	config, listen, data, tls, imap, smtp, dav, domain, logWBXML string
-	headless, forcePlain, verbose                              bool
+	headless, forcePlain, verbose                                bool
 }
 
 func serve(env Env, args []string, explicit bool) int {

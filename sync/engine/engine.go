@@ -105,8 +105,9 @@ type login struct {
 	user    string // canonical
 	email   string
 	remote  string // remote login
-	imap    *imapsource.Account
-	dav     *davsource.Account
+	// srcs are the folder sources, mail first; closers release them.
+	srcs    []namedSource
+	closers []func() error
 	expires time.Time
 }
 
@@ -183,11 +184,8 @@ func (e *Engine) janitor() {
 }
 
 func (l *login) close() {
-	if l.imap != nil {
-		_ = l.imap.Close()
-	}
-	if l.dav != nil {
-		_ = l.dav.Close()
+	for _, c := range l.closers {
+		_ = c()
 	}
 }
 
@@ -217,13 +215,17 @@ func (e *Engine) Login(ctx context.Context, user, password string) (server.Sessi
 	if !strings.Contains(l.email, "@") {
 		l.email = canonical + "@localhost"
 	}
-	l.imap = imapsource.NewAccount(acct.IMAP, remoteUser, remotePassword, e.log.With("account", acct.Name))
-	if err := l.imap.Login(ctx); err != nil {
-		_ = l.imap.Close()
+	im := imapsource.NewAccount(acct.IMAP, remoteUser, remotePassword, e.log.With("account", acct.Name))
+	if err := im.Login(ctx); err != nil {
+		_ = im.Close()
 		return nil, fmt.Errorf("engine: login %s: %w", canonical, err)
 	}
+	l.srcs = append(l.srcs, namedSource{prefixes: []string{"imap:", "imap-outbox:"}, src: im})
+	l.closers = append(l.closers, im.Close)
 	if acct.DAV != nil {
-		l.dav = davsource.NewAccount(*acct.DAV, remoteUser, remotePassword, e.log.With("account", acct.Name))
+		dav := davsource.NewAccount(*acct.DAV, remoteUser, remotePassword, e.log.With("account", acct.Name))
+		l.srcs = append(l.srcs, namedSource{prefixes: []string{"caldav:", "carddav:"}, src: dav})
+		l.closers = append(l.closers, dav.Close)
 	}
 	l.expires = now.Add(e.opts.LoginCacheTTL)
 	e.mu.Lock()
@@ -337,14 +339,9 @@ func (d deviceStore) PutDevice(ctx context.Context, dev eas.Device) error {
 	return d.st.PutDevice(ctx, dev)
 }
 
-// sources returns the folder sources of a login with their key prefixes.
-func (l *login) sources() []namedSource {
-	out := []namedSource{{prefixes: []string{"imap:", "imap-outbox:"}, src: l.imap}}
-	if l.dav != nil {
-		out = append(out, namedSource{prefixes: []string{"caldav:", "carddav:"}, src: l.dav})
-	}
-	return out
-}
+// sources returns the folder sources of a login with their key prefixes,
+// mail first.
+func (l *login) sources() []namedSource { return l.srcs }
 
 type namedSource struct {
 	prefixes []string
