@@ -530,4 +530,3 @@ func (r *recorder) Flush() {
 		f.Flush()
 	}
 }
-
