@@ -14,6 +14,8 @@ import (
 
 	"easbridge/app"
 	"easbridge/app/config"
+	"easbridge/app/secrets"
+	"easbridge/sync/engine"
 	"easbridge/server/eas"
 	"easbridge/server/easclient"
 	"easbridge/server/wbxml"
@@ -333,4 +335,69 @@ func TestTLSAutoAndPlainHTTPRefused(t *testing.T) {
 	}
 	var fe interface{ Unwrap() error }
 	_ = errors.As(err, &fe)
+}
+
+func TestStoredLogin(t *testing.T) {
+	dc := testenv.StartDovecot(t, testenv.DovecotOptions{})
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.TLS = config.TLSOff
+	cfg.DataDir = t.TempDir()
+	cfg.Accounts = []config.Account{{
+		Name: "home", IMAP: "imap://" + dc.IMAPAddr, Domain: testenv.Domain, Login: config.LoginStored,
+		Users: []config.StoredUser{{EASUser: "phone", RemoteUser: "alice"}},
+	}}
+	// What `easbridge user set-password` does.
+	sec, err := secrets.Open(cfg.DataDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := engine.HashLocalPassword("local-secret")
+	if err := sec.Set(engine.SecretName("home", "phone", "eas"), hash); err != nil {
+		t.Fatal(err)
+	}
+	if err := sec.Set(engine.SecretName("home", "phone", "remote"), "alicepw"); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := app.Start(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(context.Background())
+	ctx := context.Background()
+	for _, tc := range []struct {
+		user, pw string
+		want     int
+	}{
+		{"phone", "local-secret", 200},
+		{`HOME\phone`, "local-secret", 200},
+		{"phone", "alicepw", 401}, // the remote password is not the local one
+		{"alice", "alicepw", 401}, // only mapped logins exist
+		{"phone", "", 401},
+	} {
+		c := easclient.New("http://"+rt.Addr(), tc.user, tc.pw, "storedphone")
+		if r, err := c.Options(ctx); err != nil || r.HTTPStatus != tc.want {
+			t.Errorf("%s/%q: HTTP %d, want %d (%v)", tc.user, tc.pw, r.HTTPStatus, tc.want, err)
+		}
+	}
+	c := easclient.New("http://"+rt.Addr(), "phone", "local-secret", "storedphone")
+	if _, err := c.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, fs, r, err := c.FolderSync(ctx, "0"); err != nil || r.Status() != 1 || len(fs) < 5 {
+		t.Fatalf("stored login FolderSync: %v %d folders", err, len(fs))
+	}
+	// Nothing secret in the state database.
+	db, err := os.ReadFile(filepath.Join(cfg.DataDir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal, err := os.ReadFile(filepath.Join(cfg.DataDir, "state.db-wal")); err == nil {
+		db = append(db, wal...)
+	}
+	for _, s := range []string{"alicepw", "local-secret"} {
+		if strings.Contains(string(db), s) {
+			t.Errorf("%q found in state.db", s)
+		}
+	}
 }
