@@ -15,10 +15,10 @@ import (
 	"easbridge/app"
 	"easbridge/app/config"
 	"easbridge/app/secrets"
-	"easbridge/sync/engine"
 	"easbridge/server/eas"
 	"easbridge/server/easclient"
 	"easbridge/server/wbxml"
+	"easbridge/sync/engine"
 	"easbridge/sync/testenv"
 )
 
