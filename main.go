@@ -6,10 +6,11 @@ import (
 	"os"
 
 	"easbridge/app/cli"
+	"easbridge/app/desktop"
 )
 
 func main() {
 	os.Exit(cli.Main(cli.Env{
-		Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, GUI: gui,
+		Args: os.Args[1:], Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, GUI: desktop.Run,
 	}))
 }

@@ -635,6 +635,34 @@ func (s *SQLite) PutCollection(ctx context.Context, user, deviceID, collectionID
 	return nil
 }
 
+// ReplaceCollection sets the current state to (newKey, data) when the
+// stored current key is curKey, leaving the previous state untouched.
+func (s *SQLite) ReplaceCollection(ctx context.Context, user, deviceID, collectionID string, curKey, newKey int, data []byte) error {
+	if newKey <= 0 {
+		return fmt.Errorf("state: replace collection %s of %s/%s: key %d: keys start at 1", collectionID, user, deviceID, newKey)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE collections SET key = ?, data = ?
+			WHERE user = ? AND device_id = ? AND collection_id = ? AND key = ?`,
+			newKey, data, user, deviceID, collectionID, curKey)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("%w: caller has %d", ErrStaleKey, curKey)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state: replace collection %s of %s/%s key %d: %w", collectionID, user, deviceID, newKey, err)
+	}
+	return nil
+}
+
 // DeleteCollection drops a collection's state; no error when there is none.
 func (s *SQLite) DeleteCollection(ctx context.Context, user, deviceID, collectionID string) error {
 	_, err := s.w.ExecContext(ctx,

@@ -910,3 +910,32 @@ func TestCanceledContext(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestReplaceCollection(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.PutCollection(ctx, "u", "d", "5", 0, 1, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutCollection(ctx, "u", "d", "5", 1, 2, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	// The client repeated key 1: its lost answer (2) is replaced by 3; 1 stays the previous.
+	if err := st.ReplaceCollection(ctx, "u", "d", "5", 2, 3, []byte("three")); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := st.Collection(ctx, "u", "d", "5")
+	if c.Key != 3 || string(c.Data) != "three" || c.PrevKey != 1 || string(c.PrevData) != "one" {
+		t.Fatalf("after replace: %+v", c)
+	}
+	if err := st.ReplaceCollection(ctx, "u", "d", "5", 2, 4, nil); !errors.Is(err, ErrStaleKey) {
+		t.Fatalf("stale replace: %v", err)
+	}
+	if err := st.ReplaceCollection(ctx, "u", "d", "9", 0, 1, nil); !errors.Is(err, ErrStaleKey) {
+		t.Fatalf("replace of a missing collection: %v", err)
+	}
+}

@@ -77,6 +77,12 @@ type Store interface {
 	// PutCollection advances a collection to newKey with data, keeping the
 	// stored current as previous; prevKey as in PutHierarchy.
 	PutCollection(ctx context.Context, user, deviceID, collectionID string, prevKey, newKey int, data []byte) error
+	// ReplaceCollection sets the current state to (newKey, data) when the
+	// stored current key is curKey, keeping the previous state: used when a
+	// client repeats the previous key (the answer it lost is replaced) and
+	// to patch the current state in place (newKey == curKey) after
+	// MoveItems. ErrStaleKey when the stored key differs.
+	ReplaceCollection(ctx context.Context, user, deviceID, collectionID string, curKey, newKey int, data []byte) error
 	// DeleteCollection drops a collection's state (folder deleted, resync).
 	DeleteCollection(ctx context.Context, user, deviceID, collectionID string) error
 

@@ -1,0 +1,354 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"easbridge/app"
+	"easbridge/assets"
+	"easbridge/server/eas"
+)
+
+// Window is the main window: Overview, Devices and Logs tabs. Its methods
+// must be called on the UI goroutine (from callbacks or through fyne.Do).
+type Window struct {
+	Window   fyne.Window
+	Tabs     *container.AppTabs
+	Overview *Overview
+	Devices  *Devices
+	Logs     *Logs
+}
+
+// NewWindow builds the window over src without showing it. The caller
+// feeds it with SetStatus and Logs.Add (the bridge does that in Run).
+func NewWindow(a fyne.App, src Source) *Window {
+	w := &Window{Window: a.NewWindow("easbridge")}
+	w.Window.SetIcon(assets.Icon)
+	w.Overview = newOverview(a)
+	w.Devices = newDevices()
+	w.Logs = newLogs(a, src)
+	w.Tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Overview", theme.HomeIcon(), w.Overview.Content),
+		container.NewTabItemWithIcon("Devices", theme.ComputerIcon(), w.Devices.Content),
+		container.NewTabItemWithIcon("Logs", theme.ListIcon(), w.Logs.Content),
+	)
+	w.Window.SetContent(w.Tabs)
+	w.Window.Resize(fyne.NewSize(1040, 680))
+	return w
+}
+
+// SetStatus shows a status snapshot.
+func (w *Window) SetStatus(s app.Status) {
+	w.Overview.SetStatus(s)
+	w.Devices.SetDevices(s.Devices)
+}
+
+// URL is the first server URL, "" before the first status.
+func (w *Window) URL() string { return w.Overview.URL() }
+
+// Overview is the first tab: how to reach the server.
+type Overview struct {
+	Content fyne.CanvasObject
+
+	State       *widget.Label
+	URLs        *fyne.Container // one selectable label per URL
+	Fingerprint *widget.Label
+	DeviceCount *widget.Label
+	LastError   *widget.Label
+	CopyURL     *widget.Button
+
+	// Demo is shown only while the demo account is served.
+	Demo     *fyne.Container
+	DemoUser *widget.Label
+	DemoPass *widget.Label
+
+	// QR encodes QRText, the setup page (first URL + "/").
+	QR     *canvas.Image
+	QRText string
+
+	urls    []string
+	lastErr string
+}
+
+func newOverview(a fyne.App) *Overview {
+	o := &Overview{
+		State:       widget.NewLabelWithStyle("Starting…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		URLs:        container.NewVBox(),
+		Fingerprint: selectable(""),
+		DeviceCount: widget.NewLabel("0"),
+		LastError:   selectable("none"),
+		DemoUser:    selectable(""),
+		DemoPass:    selectable(""),
+	}
+	o.Fingerprint.TextStyle.Monospace = true
+	o.Fingerprint.Wrapping = fyne.TextWrapBreak
+	o.LastError.Wrapping = fyne.TextWrapWord
+	o.DemoUser.TextStyle.Monospace = true
+	o.DemoPass.TextStyle.Monospace = true
+	o.CopyURL = widget.NewButtonWithIcon("Copy URL", theme.ContentCopyIcon(), func() {
+		if u := o.URL(); u != "" {
+			a.Clipboard().SetContent(u)
+		}
+	})
+	o.CopyURL.Disable()
+
+	o.Demo = container.NewVBox(
+		widget.NewLabelWithStyle("No account configured: demo account", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		wrapped("easbridge serves a built-in demo mailbox with a calendar and contacts. Sign in on the phone with:"),
+		widget.NewForm(widget.NewFormItem("User", o.DemoUser), widget.NewFormItem("Password", o.DemoPass)),
+	)
+	o.Demo.Hide()
+
+	form := widget.NewForm(
+		widget.NewFormItem("Server", o.State),
+		widget.NewFormItem("URL", o.URLs),
+		widget.NewFormItem("TLS fingerprint", o.Fingerprint),
+		widget.NewFormItem("Devices", o.DeviceCount),
+		widget.NewFormItem("Last error", o.LastError),
+	)
+	left := container.NewVBox(
+		form,
+		container.NewHBox(o.CopyURL),
+		widget.NewSeparator(),
+		o.Demo,
+	)
+
+	o.QR = canvas.NewImageFromResource(nil)
+	o.QR.FillMode = canvas.ImageFillContain
+	o.QR.ScaleMode = canvas.ImageScalePixels
+	o.QR.SetMinSize(fyne.NewSize(220, 220))
+	o.QR.Hide()
+	right := container.NewVBox(
+		o.QR,
+		widget.NewLabelWithStyle("Scan with the phone to open\nthe setup page (certificate, profile)", fyne.TextAlignCenter, fyne.TextStyle{Italic: true}),
+	)
+	o.Content = container.NewBorder(nil, nil, nil, container.NewPadded(right), container.NewVScroll(container.NewPadded(left)))
+	return o
+}
+
+// SetStatus shows s.
+func (o *Overview) SetStatus(s app.Status) {
+	// The form is laid out again (Content.Refresh) only when something
+	// that changes its shape changed; the glfw driver would notice on its
+	// own, the test driver's Capture would not.
+	relayout := false
+	if s.Running {
+		o.State.SetText("Running")
+		o.State.Importance = widget.SuccessImportance
+	} else {
+		o.State.SetText("Stopped")
+		o.State.Importance = widget.DangerImportance
+	}
+	o.State.Refresh()
+
+	if !slices.Equal(o.urls, s.URLs) {
+		o.urls = slices.Clone(s.URLs)
+		objs := make([]fyne.CanvasObject, 0, len(s.URLs))
+		for _, u := range s.URLs {
+			l := selectable(u)
+			l.TextStyle.Bold = len(objs) == 0
+			objs = append(objs, l)
+		}
+		if len(objs) == 0 {
+			objs = append(objs, widget.NewLabel("(not listening)"))
+		}
+		o.URLs.Objects = objs
+		o.setQR()
+		relayout = true
+	}
+	if o.URL() == "" {
+		o.CopyURL.Disable()
+	} else {
+		o.CopyURL.Enable()
+	}
+
+	fp := s.Fingerprint
+	if fp == "" {
+		fp = "(TLS off: plain HTTP)"
+	}
+	relayout = relayout || fp != o.Fingerprint.Text || s.LastError != o.lastErr || s.Demo != o.Demo.Visible()
+	o.lastErr = s.LastError
+	o.Fingerprint.SetText(fp)
+	o.DeviceCount.SetText(countText(len(s.Devices), "device", "devices"))
+	if s.LastError == "" {
+		o.LastError.SetText("none")
+		o.LastError.Importance = widget.MediumImportance
+	} else {
+		o.LastError.SetText(s.LastError)
+		o.LastError.Importance = widget.DangerImportance
+	}
+	o.LastError.Refresh()
+
+	if s.Demo {
+		o.DemoUser.SetText(s.DemoUser)
+		o.DemoPass.SetText(s.DemoPass)
+		o.Demo.Show()
+	} else {
+		o.Demo.Hide()
+	}
+	if relayout {
+		o.Content.Refresh()
+	}
+}
+
+// URL is the first server URL, "" if none.
+func (o *Overview) URL() string {
+	if len(o.urls) == 0 {
+		return ""
+	}
+	return o.urls[0]
+}
+
+func (o *Overview) setQR() {
+	u := o.URL()
+	if u == "" {
+		o.QRText = ""
+		o.QR.Hide()
+		return
+	}
+	text := strings.TrimSuffix(u, "/") + "/"
+	if text == o.QRText {
+		return
+	}
+	png, err := qrcode.Encode(text, qrcode.Medium, 256)
+	if err != nil {
+		fyne.LogError("easbridge: QR code", err)
+		o.QR.Hide()
+		return
+	}
+	o.QRText = text
+	o.QR.Resource = fyne.NewStaticResource("setup-qr.png", png)
+	o.QR.Refresh()
+	o.QR.Show()
+}
+
+// Devices is the second tab: every device the server knows.
+type Devices struct {
+	Content fyne.CanvasObject
+	Summary *widget.Label
+	Table   *widget.Table
+
+	rows [][]string
+}
+
+// DeviceColumns are the Devices table's column titles.
+var DeviceColumns = []string{"User", "Device ID", "Type", "Model", "OS", "Protocol", "Last seen", "Access", "Wipe"}
+
+var deviceColumnWidths = []float32{150, 170, 80, 100, 100, 70, 130, 75, 110}
+
+func newDevices() *Devices {
+	d := &Devices{Summary: wrapped(noDevices)}
+	d.Table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(d.rows), len(DeviceColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			text := ""
+			if id.Row >= 0 && id.Row < len(d.rows) && id.Col >= 0 && id.Col < len(DeviceColumns) {
+				text = d.rows[id.Row][id.Col]
+			}
+			o.(*widget.Label).SetText(text)
+		},
+	)
+	d.Table.ShowHeaderColumn = false
+	d.Table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	d.Table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Row < 0 && id.Col >= 0 && id.Col < len(DeviceColumns) {
+			o.(*widget.Label).SetText(DeviceColumns[id.Col])
+		}
+	}
+	for i, w := range deviceColumnWidths {
+		d.Table.SetColumnWidth(i, w)
+	}
+	d.Content = container.NewBorder(container.NewPadded(d.Summary), nil, nil, nil, d.Table)
+	return d
+}
+
+const noDevices = "No device has connected yet. On the phone, add an Exchange (ActiveSync) account with the server URL from the Overview tab."
+
+// SetDevices shows devs (in the order given: most recently seen first).
+func (d *Devices) SetDevices(devs []eas.Device) {
+	rows := make([][]string, len(devs))
+	for i, dv := range devs {
+		rows[i] = deviceRow(dv)
+	}
+	if slices.EqualFunc(rows, d.rows, slices.Equal) {
+		return
+	}
+	d.rows = rows
+	if len(rows) == 0 {
+		d.Summary.SetText(noDevices)
+	} else {
+		d.Summary.SetText(countText(len(rows), "device", "devices") + " known, most recently seen first.")
+	}
+	d.Table.Refresh()
+}
+
+// Rows is the table content, one []string per device in DeviceColumns order.
+func (d *Devices) Rows() [][]string { return d.rows }
+
+func deviceRow(d eas.Device) []string {
+	model := d.Model
+	if model == "" {
+		model = d.FriendlyName
+	}
+	seen := "-"
+	if !d.LastSeen.IsZero() {
+		seen = d.LastSeen.Local().Format("2006-01-02 15:04")
+	}
+	return []string{
+		dash(d.User), dash(d.ID), dash(d.Type), dash(model), dash(d.OS),
+		dash(string(d.ProtocolVersion)), seen, d.Access.String(), d.Wipe.String(),
+	}
+}
+
+func selectable(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Selectable = true
+	return l
+}
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func countText(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < 10*time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	default:
+		return d.Round(100 * time.Millisecond).String()
+	}
+}
