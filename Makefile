@@ -45,6 +45,7 @@ test: deps-test
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME) ./server/wbxml/
+	$(GO) test -run='^$$' -fuzz='^FuzzXMLRoundTrip$$' -fuzztime=$(FUZZTIME) ./server/wbxml/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./server/wbxml/ ./sync/state/

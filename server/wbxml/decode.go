@@ -10,7 +10,7 @@ import (
 const (
 	DefaultMaxDepth    = 64       // nesting levels, the root being level 1
 	DefaultMaxSize     = 64 << 20 // bytes of input (WBXML or XML)
-	DefaultMaxElements = 1 << 20  // elements in one document
+	DefaultMaxElements = 1 << 18  // elements in one document (each costs ~130 bytes decoded)
 )
 
 // WBXML global tokens (WAP-192-WBXML 7.1) and header values used by EAS
@@ -423,9 +423,6 @@ func (p *parser) document() (*Element, error) {
 			name := pages[page].tags[b&0x3F]
 			if name == "" {
 				return nil, p.failf(off, ErrUnknownToken, "token 0x%02X on code page %d (%s)", b&0x3F, page, pages[page].space)
-			}
-			if root != nil || (len(p.stack) == 0 && len(p.kids) > 0) {
-				return nil, p.failf(off, ErrMalformed, "data after the root element")
 			}
 			if len(p.stack) > 0 {
 				f := &p.stack[len(p.stack)-1]

@@ -48,9 +48,13 @@
 //     elements mixing children and text. Nesting is limited to MaxDepth
 //     (default 64) levels and documents to MaxElements elements and MaxSize
 //     bytes.
-//   - Decode allocates little: elements and children slices are carved
-//     from slabs, all texts are substrings of one copy of the input (so a
-//     decoded tree keeps that copy alive), opaque data is copied.
+//   - Decode allocates little: a quick pre-scan counts the tags and the
+//     opaque bytes, then elements, children slices and opaque data are
+//     carved from slabs of that size (with capped capacities, so appending
+//     to a Children slice never overwrites a neighbour). All texts are
+//     substrings of one copy of the input: the tree does not alias the
+//     caller's buffer, but a text kept for long keeps that copy alive
+//     (strings.Clone it if that matters).
 //   - Encode makes one pass to validate the tree and compute the exact
 //     output size, then writes into a buffer of that size.
 //   - ToXML/FromXML are inverses: for every tree Encode accepts,
