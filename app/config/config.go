@@ -60,6 +60,9 @@ type Config struct {
 	// RedactLogs removes credentials and cuts message bodies in logged
 	// exchanges. Default true.
 	RedactLogs bool `toml:"redact_logs"`
+	// MDNS announces the server on the LAN with DNS-SD (_easbridge._tcp)
+	// when it listens on a non-loopback address. Default true.
+	MDNS bool `toml:"mdns"`
 
 	Accounts []Account  `toml:"account"`
 	Policy   eas.Policy `toml:"policy"`
@@ -155,6 +158,7 @@ func Default() Config {
 		Listen:     ":8443",
 		TLS:        TLSAuto,
 		RedactLogs: true,
+		MDNS:       true,
 		Policy:     eas.DefaultPolicy(),
 		Ping:       Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300},
 		Limits:     Limits{MaxRequestBytes: 32 << 20},
