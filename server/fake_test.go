@@ -19,6 +19,8 @@ type fakeBackend struct {
 	key     map[string]int // FolderSync key per device
 	oof     eas.Oof
 	logins  int
+	// items is the item side (Sync, ItemOperations, …): fake_items_test.go.
+	items *fakeItems
 }
 
 func newFakeBackend() *fakeBackend {
@@ -26,6 +28,7 @@ func newFakeBackend() *fakeBackend {
 		devices: map[string]eas.Device{},
 		policy:  eas.DefaultPolicy(),
 		key:     map[string]int{},
+		items:   newFakeItems(),
 		folders: []eas.Folder{
 			{ServerID: "1", ParentID: "0", DisplayName: "Inbox", Type: eas.FolderInbox},
 			{ServerID: "2", ParentID: "0", DisplayName: "Sent", Type: eas.FolderSentItems},

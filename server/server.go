@@ -143,6 +143,15 @@ type request struct {
 	session Session
 	device  eas.Device
 	body    *wbxml.Element
+	// raw is the undecoded body of a command whose body is not WBXML (the
+	// MIME message of a 12.1 SendMail, SmartReply or SmartForward); see
+	// command.rawBody.
+	raw []byte
+	// w is the response writer, for the commands that answer with
+	// something else than one WBXML document (a multipart ItemOperations
+	// response, GetAttachment). A handler that writes to it returns a nil
+	// element and a nil error.
+	w http.ResponseWriter
 	// easStatus is the status the handler answered with, for the trace.
 	easStatus eas.Status
 }
@@ -254,7 +263,7 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request, ex *Exchange) (
 			q.PolicyKey, q.HasPolicyKey = pk, true
 		}
 	}
-	rq := &request{ctx: r.Context(), http: r, q: q, version: ver, session: sess}
+	rq := &request{ctx: r.Context(), http: r, q: q, version: ver, session: sess, w: w}
 	if err := s.loadDevice(rq); err != nil {
 		return nil, err
 	}
@@ -263,7 +272,9 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request, ex *Exchange) (
 		return nil, err
 	}
 	ex.RequestBytes = len(body)
-	if len(body) > 0 {
+	if len(body) > 0 && cmd.rawBody != nil && cmd.rawBody(rq) {
+		rq.raw = body
+	} else if len(body) > 0 {
 		root, err := wbxml.Decode(body)
 		if err != nil {
 			return nil, httpErr(http.StatusBadRequest, "request body is not valid WBXML: %v", err)

@@ -202,7 +202,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"wrong root", good, nil, mustEncode(t, wbxml.New(wbxml.NSProvision, "Provision")), 400},
 		{"empty body", good, nil, nil, 400},
 		{"unknown command", "Cmd=Frobnicate&User=alice&DeviceId=err1&DeviceType=test", nil, fs, 501},
-		{"not yet implemented", "Cmd=Sync&User=alice&DeviceId=err1&DeviceType=test", nil, fs, 501},
+		{"not yet implemented", "Cmd=GetHierarchy&User=alice&DeviceId=err1&DeviceType=test", nil, fs, 501},
 		{"unsupported version", good, map[string]string{"MS-ASProtocolVersion": "2.5"}, fs, 400},
 		{"no device id", "Cmd=FolderSync&User=alice&DeviceType=test", nil, fs, 400},
 		{"bad device id", "Cmd=FolderSync&User=alice&DeviceId=a%2Fb&DeviceType=test", nil, fs, 400},
