@@ -43,6 +43,11 @@ type Config struct {
 	// DefaultHTTPTimeout. Its CheckRedirect is not used (see the package
 	// notes); everything else (Transport, Timeout, Jar) is.
 	HTTPClient *http.Client
+	// OnRequest, when set, is called before every HTTP request the Account
+	// sends (each redirect hop too) with the method and the URL path: for
+	// request counters in tests, benchmarks and metrics. It may be called
+	// concurrently and must not block.
+	OnRequest func(method, path string)
 }
 
 // Homes is the result of discovery. A home is "" when the server has none
@@ -85,7 +90,7 @@ func NewAccount(cfg Config, user, password string, log *slog.Logger) *Account {
 		a.ownHTTP = &http.Client{Timeout: DefaultHTTPTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		hc = a.ownHTTP
 	}
-	a.http = newAuthClient(hc, user, password)
+	a.http = newAuthClient(hc, user, password, cfg.OnRequest)
 	a.base, a.cfgErr = parseBase(cfg.URL)
 	a.log = log.With("dav", cfg.URL, "user", user)
 	if a.cfgErr == nil {

@@ -1,6 +1,7 @@
 // Package davsource is the CalDAV (RFC 4791) and CardDAV (RFC 6352) side of
 // an easbridge account: it discovers the user's calendar and address book
-// homes and offers their collections as EAS folders (source.Folders).
+// homes, offers their collections as EAS folders (source.Folders) and syncs
+// their members (source.DAVItems).
 //
 // Implementation notes (invariants):
 //
@@ -41,6 +42,37 @@
 //     a PROPPATCH of displayname. All folders are top level.
 //   - Only collections found by the listing are ever changed or deleted: a
 //     key naming a home or principal is ErrNotFound, never a DELETE.
+//   - Items (source.DAVItems, items.go) name a collection by its folder
+//     key and do no discovery or listing first: a no-change Changes is one
+//     request. Changes with a sync-token is the RFC 6578 sync-collection
+//     REPORT (Depth 0, sync-level 1, getetag): 2xx members → Changed,
+//     404/410 members → Deleted, truncated answers (507 with
+//     number-of-matches-within-limits, RFC 6578 3.6) followed with the new
+//     token and merged. Token "" first asks the collection (depth-0
+//     PROPFIND of sync-token, getctag, supported-report-set): with
+//     sync-collection support the initial REPORT (Full), else a depth-1
+//     PROPFIND of every member's getetag (Full) with the token "ctag:" +
+//     the CalendarServer getctag; a "ctag:" token costs one depth-0
+//     PROPFIND while the CTag stands still. A token the server rejects
+//     (403/409 valid-sync-token, 412; or the report no longer offered) is
+//     source.ErrTokenInvalid; Radicale answers 403 valid-sync-token for
+//     malformed and unknown tokens alike.
+//   - Member paths are absolute paths in the escaped form the server's
+//     hrefs have (full-URL hrefs are cut to their path) and are sent back
+//     byte for byte; comparisons (multiget answers, collection membership)
+//     use the percent-decoded form. Put, Delete and Get refuse paths that
+//     are not direct members of the collection. NewPath uses the UID as
+//     the file name only when it needs no escaping ([A-Za-z0-9_-] then
+//     [A-Za-z0-9._~-], ≤ 128 bytes), else its hex SHA-256, so that servers
+//     that escape differently (Radicale escapes "@", SabreDAV does not)
+//     still report the path exactly as NewPath made it.
+//   - Get is calendar-multiget (RFC 4791 7.9) / addressbook-multiget (RFC
+//     6352 8.7) of at most 100 hrefs a request; XML parsing turns the
+//     CRLF of the data into LF (XML 1.0 2.11), Get puts CRLF back (RFC
+//     5545 3.1, RFC 6350 3.2). Put sends If-None-Match: * or If-Match
+//     (RFC 9110 13.1); 412 is source.ErrPrecondition, other failures wrap
+//     *HTTPError and an eas sentinel (403 → ErrNotSupported for writes,
+//     ErrNotFound for reads). Config.OnRequest sees every request.
 //   - The Account starts no goroutine. Close drops the idle connections of
 //     the HTTP client it created itself (never of an injected one).
 package davsource

@@ -43,9 +43,16 @@ type authClient struct {
 }
 
 // newAuthClient wraps base (a shallow copy, so the caller's client is not
-// changed).
-func newAuthClient(base *http.Client, user, password string) *authClient {
+// changed). onRequest, when not nil, sees every request sent.
+func newAuthClient(base *http.Client, user, password string, onRequest func(method, path string)) *authClient {
 	hc := *base
+	if onRequest != nil {
+		rt := hc.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		hc.Transport = &hookTransport{rt: rt, fn: onRequest}
+	}
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
 			return errors.New("too many redirects")
@@ -115,6 +122,26 @@ func (c *authClient) redirect(req *http.Request, code int, location string) (*ht
 		next.Body = body
 	}
 	return next, true
+}
+
+// hookTransport calls fn for each request before handing it to rt. It sits
+// below http.Client, so redirects that net/http follows itself count too.
+type hookTransport struct {
+	rt http.RoundTripper
+	fn func(method, path string)
+}
+
+func (t *hookTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.fn(req.Method, req.URL.Path)
+	return t.rt.RoundTrip(req)
+}
+
+// CloseIdleConnections passes on to rt, so that http.Client's
+// CloseIdleConnections still reaches the real transport.
+func (t *hookTransport) CloseIdleConnections() {
+	if c, ok := t.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // hrefPath returns the path of an href, which may be a full URL.

@@ -20,12 +20,14 @@ const (
 type multistatus struct {
 	XMLName   xml.Name   `xml:"DAV: multistatus"`
 	Responses []response `xml:"DAV: response"`
+	SyncToken string     `xml:"DAV: sync-token"` // RFC 6578 6.4, REPORT only
 }
 
 type response struct {
 	Hrefs     []string   `xml:"DAV: href"`
 	Status    string     `xml:"DAV: status"`
 	Propstats []propstat `xml:"DAV: propstat"`
+	Error     *anyNames  `xml:"DAV: error"` // RFC 4918 14.5
 }
 
 type propstat struct {
@@ -38,6 +40,59 @@ type prop struct {
 	CalendarHomeSet      *hrefProp `xml:"urn:ietf:params:xml:ns:caldav calendar-home-set"`
 	AddressbookHomeSet   *hrefProp `xml:"urn:ietf:params:xml:ns:carddav addressbook-home-set"`
 	DisplayName          *struct{} `xml:"DAV: displayname"`
+
+	// Item sync (items.go).
+	ResourceType       *resourceType `xml:"DAV: resourcetype"`
+	GetETag            *string       `xml:"DAV: getetag"`
+	SyncToken          *string       `xml:"DAV: sync-token"` // RFC 6578 4
+	GetCTag            *string       `xml:"http://calendarserver.org/ns/ getctag"`
+	SupportedReportSet *reportSet    `xml:"DAV: supported-report-set"`                   // RFC 3253 3.1.5
+	CalendarData       *string       `xml:"urn:ietf:params:xml:ns:caldav calendar-data"` // RFC 4791 9.6
+	AddressData        *string       `xml:"urn:ietf:params:xml:ns:carddav address-data"` // RFC 6352 10.4
+}
+
+type resourceType struct {
+	Collection *struct{} `xml:"DAV: collection"`
+}
+
+// reportSet is DAV:supported-report-set: supported-report/report/<name>.
+type reportSet struct {
+	Reports []struct {
+		Report anyNames `xml:"DAV: report"`
+	} `xml:"DAV: supported-report"`
+}
+
+// has reports whether the set names the report space/local.
+func (s *reportSet) has(space, local string) bool {
+	if s == nil {
+		return false
+	}
+	for _, r := range s.Reports {
+		if r.Report.has(space, local) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyNames collects the names of an element's children, e.g. the
+// precondition codes of a DAV:error.
+type anyNames struct {
+	Children []struct {
+		XMLName xml.Name
+	} `xml:",any"`
+}
+
+func (a *anyNames) has(space, local string) bool {
+	if a == nil {
+		return false
+	}
+	for _, c := range a.Children {
+		if c.XMLName.Space == space && c.XMLName.Local == local {
+			return true
+		}
+	}
+	return false
 }
 
 type hrefProp struct {
@@ -64,11 +119,37 @@ func statusCode(line string) int {
 }
 
 func decodeMultistatus(r io.Reader) (*multistatus, error) {
+	return decodeMultistatusMax(r, 8<<20)
+}
+
+// decodeMultistatusMax decodes a 207 body of at most max bytes; a longer
+// one is an error rather than a silently truncated listing.
+func decodeMultistatusMax(r io.Reader, max int64) (*multistatus, error) {
 	var ms multistatus
-	if err := xml.NewDecoder(io.LimitReader(r, 8<<20)).Decode(&ms); err != nil {
+	lr := &io.LimitedReader{R: r, N: max + 1}
+	if err := xml.NewDecoder(lr).Decode(&ms); err != nil {
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("decode multistatus: answer larger than %d bytes", max)
+		}
 		return nil, fmt.Errorf("decode multistatus: %w", err)
 	}
 	return &ms, nil
+}
+
+// errorHas reports whether body, the (possibly truncated) text of a
+// DAV:error answer (RFC 4918 16), names the precondition space/local. The
+// tokens before a truncation still count.
+func errorHas(body, space, local string) bool {
+	d := xml.NewDecoder(strings.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Space == space && se.Name.Local == local {
+			return true
+		}
+	}
 }
 
 // okProps returns the props reported with a 2xx status.
