@@ -29,6 +29,7 @@ type world struct {
 	dav     *testenv.Radicale
 	cfg     config.Config
 	rt      *app.Runtime
+	seed    testenv.DAVSeed
 }
 
 func newWorld(t *testing.T) *world {
@@ -36,7 +37,7 @@ func newWorld(t *testing.T) *world {
 	w := &world{t: t}
 	w.dovecot = testenv.StartDovecot(t, testenv.DovecotOptions{})
 	w.dav = testenv.StartRadicale(t, testenv.RadicaleOptions{})
-	w.dav.SeedDefault(t, "alice")
+	w.seed = w.dav.SeedDefault(t, "alice")
 	w.dovecot.CreateMailbox(t, "alice", "Projects")
 	w.dovecot.CreateMailbox(t, "alice", "Projects/2026")
 	cfg := config.Default()

@@ -17,6 +17,8 @@ import (
 
 	"easbridge/app/config"
 	"easbridge/app/logbus"
+	"easbridge/app/mdns"
+	"easbridge/app/pairing"
 	"easbridge/app/secrets"
 	"easbridge/app/tlscert"
 	"easbridge/server"
@@ -44,6 +46,8 @@ type Runtime struct {
 	listener net.Listener
 	addr     string
 	scheme   string
+
+	mdns mdns.Advertiser
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -127,8 +131,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 		ln = tls.NewListener(ln, tlsConf)
 	}
 	r.listener, r.addr = ln, ln.Addr().String()
+	// The EAS server answers everything but the pairing pages.
+	root := http.NewServeMux()
+	root.Handle("/", server.New(sopts))
+	pair := pairing.Handler(r.pairingInfo)
+	root.Handle("/setup", pair)
+	root.Handle("/setup/", pair)
 	r.httpSrv = &http.Server{
-		Handler: server.New(sopts),
+		Handler: root,
 		// Slow clients cannot hold a connection open without sending: the
 		// headers must arrive within 20 s; bodies and long-poll answers
 		// (Ping up to 3540 s) have their own limits.
@@ -158,8 +168,40 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 			r.setError(err)
 		}
 	}()
+	if cfg.MDNS && !config.IsLoopbackListen(cfg.Listen) {
+		r.advertise(log)
+	}
 	log.Info("easbridge: serving", "addr", r.addr, "tls", r.Cert != nil, "data", cfg.DataDir)
 	return r, nil
+}
+
+// advertise announces the endpoint with mDNS; a failure is logged, not
+// fatal (a machine without multicast still serves).
+func (r *Runtime) advertise(log *slog.Logger) {
+	_, port, _ := net.SplitHostPort(r.addr)
+	p, _ := strconv.Atoi(port)
+	svc := mdns.Service{Port: p, Path: server.Path, Scheme: r.scheme, SetupPath: "/setup"}
+	if r.Cert != nil {
+		svc.Fingerprint = r.Cert.Fingerprint()
+	}
+	adv, err := mdns.Advertise(r.ctx, svc, mdns.Options{Log: log.With("part", "mdns")})
+	if err != nil {
+		log.Warn("easbridge: mDNS announcement failed", "err", err)
+		return
+	}
+	r.mdns = adv
+}
+
+// pairingInfo feeds the setup pages.
+func (r *Runtime) pairingInfo() pairing.Info {
+	info := pairing.Info{Scheme: r.scheme, Domain: r.cfg.Domain}
+	if r.Cert != nil {
+		info.CAPEM, info.Fingerprint = r.Cert.CAPEM(), r.Cert.Fingerprint()
+	}
+	if r.Demo != nil {
+		info.DemoUser, info.DemoPassword = r.Demo.User, r.Demo.Password
+	}
+	return info
 }
 
 // accounts turns the configuration into engine accounts, starting the demo
@@ -336,6 +378,9 @@ func (r *Runtime) Status(ctx context.Context) Status {
 // ctx ends, then cancel in-flight work and release everything.
 func (r *Runtime) Close(ctx context.Context) error {
 	var errs []error
+	if r.mdns != nil {
+		_ = r.mdns.Close()
+	}
 	if r.httpSrv != nil {
 		if err := r.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, err)

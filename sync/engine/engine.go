@@ -17,6 +17,7 @@ import (
 	"easbridge/server/eas"
 	"easbridge/sync/davsource"
 	"easbridge/sync/imapsource"
+	"easbridge/sync/smtpsend"
 	"easbridge/sync/source"
 	"easbridge/sync/state"
 )
@@ -105,6 +106,13 @@ type login struct {
 	user    string // canonical
 	email   string
 	remote  string // remote login
+	// password is the remote password, kept in memory only, for SMTP AUTH.
+	password string
+	// mail is the IMAP message source; smtp submits mail (nil when the
+	// account has no SMTP server).
+	mail source.Mail
+	dav  source.DAVItems
+	smtp *smtpsend.Sender
 	// srcs are the folder sources, mail first; closers release them.
 	srcs    []namedSource
 	closers []func() error
@@ -221,10 +229,21 @@ func (e *Engine) Login(ctx context.Context, user, password string) (server.Sessi
 		return nil, fmt.Errorf("engine: login %s: %w", canonical, err)
 	}
 	l.srcs = append(l.srcs, namedSource{prefixes: []string{"imap:", "imap-outbox:"}, src: im})
+	if m, ok := any(im).(source.Mail); ok {
+		l.mail = m
+	}
+	l.password = remotePassword
+	if l.smtp, err = newSMTP(acct, e.log); err != nil {
+		_ = im.Close()
+		return nil, fmt.Errorf("engine: account %s: smtp: %w", acct.Name, err)
+	}
 	l.closers = append(l.closers, im.Close)
 	if acct.DAV != nil {
 		dav := davsource.NewAccount(*acct.DAV, remoteUser, remotePassword, e.log.With("account", acct.Name))
 		l.srcs = append(l.srcs, namedSource{prefixes: []string{"caldav:", "carddav:"}, src: dav})
+		if items, ok := any(dav).(source.DAVItems); ok {
+			l.dav = items
+		}
 		l.closers = append(l.closers, dav.Close)
 	}
 	l.expires = now.Add(e.opts.LoginCacheTTL)

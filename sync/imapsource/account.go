@@ -1,11 +1,14 @@
 package imapsource
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-sasl"
 
 	"easbridge/server/eas"
@@ -59,8 +63,18 @@ type Account struct {
 // poolConn is one authenticated connection.
 type poolConn struct {
 	c         *imapclient.Client
+	w         *wire // what c talks through
 	idleSince time.Time
 	timer     *time.Timer // idle expiry; nil while busy
+
+	// Session state, used only by the holder of the connection (see
+	// mail.go): the mailbox this package selected, "" when none or unknown.
+	selected string
+	writable bool      // selected with SELECT, not EXAMINE
+	uidNext  uint32    // UIDs below this are known to the session
+	syncedAt time.Time // last SELECT, EXAMINE or NOOP
+	qresync  bool      // ENABLE QRESYNC done (RFC 7162 §3.2.3)
+	rawTag   uint64    // tags of raw commands: "Q1", "Q2", …
 }
 
 var _ source.Folders = (*Account)(nil)
@@ -147,11 +161,21 @@ func (a *Account) Capabilities(ctx context.Context) (imap.CapSet, error) {
 // fn are returned unchanged; errors getting a connection wrap
 // eas.ErrAuthFailed or eas.ErrBackendUnavailable (or are ErrClosed).
 func (a *Account) WithConn(ctx context.Context, fn func(*imapclient.Client) error) error {
+	return a.withPC(ctx, func(pc *poolConn) error {
+		defer func() { pc.selected = "" }() // fn may select anything
+		return fn(pc.c)
+	})
+}
+
+// withPC is WithConn with the pooled connection itself.
+func (a *Account) withPC(ctx context.Context, fn func(*poolConn) error) error {
 	pc, err := a.acquire(ctx)
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { pc.c.Close() })
+	// Closing the transport (not the client, whose Close may wait for a
+	// literal to be read) makes every pending command fail.
+	stop := context.AfterFunc(ctx, func() { pc.w.Close() })
 	done := false
 	defer func() {
 		if !done { // fn panicked: the connection state is unknown
@@ -159,7 +183,7 @@ func (a *Account) WithConn(ctx context.Context, fn func(*imapclient.Client) erro
 			a.release(pc, true)
 		}
 	}()
-	ferr := fn(pc.c)
+	ferr := fn(pc)
 	done = true
 	aborted := !stop()
 	broken := aborted || !connUsable(ferr) || pc.c.State() == imap.ConnStateLogout
@@ -181,7 +205,10 @@ func connUsable(err error) bool {
 	if errors.As(err, &ie) {
 		return true
 	}
-	for _, s := range []error{eas.ErrNotFound, eas.ErrExists, eas.ErrSpecialFolder, eas.ErrNotSupported, ErrInvalidName} {
+	for _, s := range []error{
+		eas.ErrNotFound, eas.ErrExists, eas.ErrSpecialFolder, eas.ErrNotSupported, ErrInvalidName,
+		source.ErrUIDValidity, source.ErrNoCondstore,
+	} {
 		if errors.Is(err, s) {
 			return true
 		}
@@ -219,9 +246,12 @@ func (a *Account) Close() error {
 		closeConn(pc.c, true)
 	}
 	for _, pc := range busy {
-		// No LOGOUT: a busy client may hold its encoder (IDLE,
-		// AUTHENTICATE) and sending would block.
-		closeConn(pc.c, false)
+		// Only the transport: no LOGOUT (a busy client may hold its
+		// encoder: IDLE, AUTHENTICATE) and no imapclient Close, which
+		// waits for its reader goroutine, and that waits for whoever
+		// reads a body literal (an open OpenPart stream). The holder's
+		// release closes the client.
+		pc.w.Close()
 	}
 	a.timers.Wait()
 	return nil
@@ -309,6 +339,9 @@ func (a *Account) healthy(ctx context.Context, pc *poolConn) bool {
 	}
 	stop := context.AfterFunc(ctx, func() { pc.c.Close() })
 	err := pc.c.Noop().Wait()
+	if err == nil {
+		pc.syncedAt = time.Now() // NOOP also refreshed the selected mailbox
+	}
 	return stop() && err == nil
 }
 
@@ -383,7 +416,7 @@ func (a *Account) dial(ctx context.Context) (*poolConn, error) {
 	dctx, cancel := context.WithTimeout(ctx, a.cfg.DialTimeout)
 	defer cancel()
 	start := time.Now()
-	c, err := a.connect(dctx)
+	c, w, err := a.connect(dctx)
 	if err != nil {
 		if ctx.Err() != nil { // the caller gave up, not the server
 			return nil, fmt.Errorf("imapsource: connect %s: %w", a.cfg.addr, ctx.Err())
@@ -394,7 +427,7 @@ func (a *Account) dial(ctx context.Context) (*poolConn, error) {
 		a.log.Info("imapsource: connect failed", "err", err, "took", time.Since(start).Round(time.Millisecond))
 		return nil, fmt.Errorf("imapsource: connect %s: %w", a.cfg.addr, err)
 	}
-	pc := &poolConn{c: c}
+	pc := &poolConn{c: c, w: w}
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -410,50 +443,53 @@ func (a *Account) dial(ctx context.Context) (*poolConn, error) {
 // connect dials and runs the pre-authentication dance: TLS or STARTTLS or
 // (loopback only) plain, greeting, then authentication. Errors wrap
 // eas.ErrAuthFailed or eas.ErrBackendUnavailable.
-func (a *Account) connect(ctx context.Context) (*imapclient.Client, error) {
+func (a *Account) connect(ctx context.Context) (*imapclient.Client, *wire, error) {
 	var (
 		c   *imapclient.Client
+		w   *wire
 		err error
 	)
 	switch {
 	case a.cfg.implicitTLS:
-		c, err = a.open(ctx, func(raw net.Conn) (*imapclient.Client, error) {
+		c, w, err = a.open(ctx, func(raw net.Conn) (*imapclient.Client, *wire, error) {
 			tc := tls.Client(raw, a.tlsConfig())
 			if err := tc.HandshakeContext(ctx); err != nil {
-				return nil, fmt.Errorf("TLS handshake: %w", err)
+				return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 			}
-			return imapclient.New(tc, a.clientOptions()), nil
+			w := newWire(tc, "", a.cfg.OnCommand)
+			return imapclient.New(w, a.clientOptions()), w, nil
 		})
 	case !a.cfg.loopback || a.tlsMode() == tlsStartTLS:
-		c, err = a.open(ctx, a.startTLS)
+		c, w, err = a.open(ctx, a.startTLS)
 	default: // loopback imap://: STARTTLS if offered, else plain
-		c, err = a.open(ctx, func(raw net.Conn) (*imapclient.Client, error) {
-			c := imapclient.New(raw, a.clientOptions())
+		c, w, err = a.open(ctx, func(raw net.Conn) (*imapclient.Client, *wire, error) {
+			w := newWire(raw, "", a.cfg.OnCommand)
+			c := imapclient.New(w, a.clientOptions())
 			if err := c.WaitGreeting(); err != nil {
 				c.Close()
-				return nil, fmt.Errorf("greeting: %w", err)
+				return nil, nil, fmt.Errorf("greeting: %w", err)
 			}
 			if a.tlsMode() == tlsPlain {
-				return c, nil
+				return c, w, nil
 			}
 			caps := c.Caps()
 			if caps == nil {
 				c.Close()
-				return nil, errors.New("no capability list")
+				return nil, nil, errors.New("no capability list")
 			}
 			if !caps.Has(imap.CapStartTLS) {
 				a.setTLSMode(tlsPlain)
-				return c, nil
+				return c, w, nil
 			}
 			c.Close()
-			return nil, errRedialStartTLS
+			return nil, nil, errRedialStartTLS
 		})
 		if errors.Is(err, errRedialStartTLS) {
 			a.setTLSMode(tlsStartTLS)
-			c, err = a.open(ctx, a.startTLS)
+			c, w, err = a.open(ctx, a.startTLS)
 		}
 	}
-	return c, err
+	return c, w, err
 }
 
 // errRedialStartTLS tells connect that a loopback server offers STARTTLS.
@@ -463,7 +499,7 @@ var errRedialStartTLS = errors.New("redial with STARTTLS")
 // authenticates. ctx cancellation closes the raw connection, which unblocks
 // whatever step is running. Errors other than errRedialStartTLS wrap
 // eas.ErrAuthFailed or eas.ErrBackendUnavailable.
-func (a *Account) open(ctx context.Context, setup func(net.Conn) (*imapclient.Client, error)) (*imapclient.Client, error) {
+func (a *Account) open(ctx context.Context, setup func(net.Conn) (*imapclient.Client, *wire, error)) (*imapclient.Client, *wire, error) {
 	dialFn := a.cfg.DialContext
 	if dialFn == nil {
 		d := &net.Dialer{Timeout: a.cfg.DialTimeout}
@@ -471,17 +507,17 @@ func (a *Account) open(ctx context.Context, setup func(net.Conn) (*imapclient.Cl
 	}
 	raw, err := dialFn(ctx, "tcp", a.cfg.addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial: %w", eas.ErrBackendUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: dial: %w", eas.ErrBackendUnavailable, err)
 	}
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	c, err := setup(raw)
+	c, w, err := setup(raw)
 	if err != nil {
 		stop()
 		raw.Close()
 		if errors.Is(err, errRedialStartTLS) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, fmt.Errorf("%w: %w", eas.ErrBackendUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: %w", eas.ErrBackendUnavailable, err)
 	}
 	err = a.authenticate(ctx, c)
 	if !stop() && err == nil {
@@ -489,26 +525,71 @@ func (a *Account) open(ctx context.Context, setup func(net.Conn) (*imapclient.Cl
 	}
 	if err != nil {
 		c.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, w, nil
 }
 
 // startTLS upgrades raw with STARTTLS (RFC 3501 §6.2.1; RFC 8314 would
 // prefer imaps://). A server that refuses it is an error: plain text is for
-// loopback servers that do not offer STARTTLS at all.
-func (a *Account) startTLS(raw net.Conn) (*imapclient.Client, error) {
-	opts := a.clientOptions()
-	opts.TLSConfig = a.tlsConfig()
-	c, err := imapclient.NewStartTLS(raw, opts)
-	if err != nil {
-		var ie *imap.Error
-		if errors.As(err, &ie) {
-			return nil, fmt.Errorf("STARTTLS: %w (%v)", errPlainRefused, err)
+// loopback servers that do not offer STARTTLS at all. The exchange is done
+// here rather than by imapclient so that the wire filter sits above TLS
+// (imapclient would wrap TLS around whatever conn it was given); imapclient
+// then starts on the TLS connection with a synthetic greeting and asks for
+// the capabilities again, as RFC 3501 §6.2.1 requires.
+func (a *Account) startTLS(raw net.Conn) (*imapclient.Client, *wire, error) {
+	br := bufio.NewReaderSize(raw, 4096)
+	readLine := func() (string, error) {
+		var line []byte
+		for {
+			chunk, err := br.ReadSlice('\n')
+			line = append(line, chunk...)
+			if err == nil {
+				return strings.TrimRight(string(line), "\r\n"), nil
+			}
+			if !errors.Is(err, bufio.ErrBufferFull) || len(line) > 64<<10 {
+				return "", err
+			}
 		}
-		return nil, fmt.Errorf("STARTTLS: %w", err)
 	}
-	return c, nil
+	greeting, err := readLine()
+	if err != nil {
+		return nil, nil, fmt.Errorf("greeting: %w", err)
+	}
+	if !strings.HasPrefix(strings.ToUpper(greeting), "* OK") {
+		// PREAUTH leaves no room for STARTTLS (RFC 3501 §7.1.4); BYE is a refusal.
+		return nil, nil, fmt.Errorf("STARTTLS: %w (greeting %.60q)", errPlainRefused, greeting)
+	}
+	if a.cfg.OnCommand != nil {
+		a.cfg.OnCommand("STARTTLS")
+	}
+	if _, err := io.WriteString(raw, "S0 STARTTLS\r\n"); err != nil {
+		return nil, nil, fmt.Errorf("STARTTLS: %w", err)
+	}
+	for {
+		line, err := readLine()
+		if err != nil {
+			return nil, nil, fmt.Errorf("STARTTLS: %w", err)
+		}
+		if !strings.HasPrefix(line, "S0 ") {
+			continue // untagged data (CAPABILITY …)
+		}
+		if err := parseTagged([]byte(line)); err != nil {
+			return nil, nil, fmt.Errorf("STARTTLS: %w (%v)", errPlainRefused, err)
+		}
+		break
+	}
+	if br.Buffered() > 0 {
+		// Plain text after the OK would be read as if it came over TLS
+		// (the STARTTLS command injection of CVE-2011-0411).
+		return nil, nil, errors.New("STARTTLS: server sent data before the TLS handshake")
+	}
+	tc := tls.Client(raw, a.tlsConfig())
+	if err := tc.Handshake(); err != nil {
+		return nil, nil, fmt.Errorf("STARTTLS: TLS handshake: %w", err)
+	}
+	w := newWire(tc, "* OK [easbridge] TLS established\r\n", a.cfg.OnCommand)
+	return imapclient.New(w, a.clientOptions()), w, nil
 }
 
 // authenticate logs in: AUTHENTICATE PLAIN (RFC 4616) when offered, else
@@ -561,8 +642,9 @@ func hasMech(caps imap.CapSet, mech string) bool {
 }
 
 func (a *Account) clientOptions() *imapclient.Options {
-	// No DebugWriter: it would record the password.
-	return &imapclient.Options{}
+	// No DebugWriter: it would record the password. RFC 2047 words in
+	// BODYSTRUCTURE parameters (file names) may use any charset.
+	return &imapclient.Options{WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}}
 }
 
 func (a *Account) tlsConfig() *tls.Config {

@@ -39,6 +39,13 @@ type Config struct {
 	// DialContext opens the TCP connection; nil means a net.Dialer. Tests
 	// inject a counting dialer here.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OnCommand, when set, is called with the name of every IMAP command
+	// the account sends ("LOGIN", "SELECT", "UID FETCH", …; never its
+	// arguments), so that benchmarks can count commands per operation. It
+	// runs on the sending goroutine while the connection's writer is held:
+	// it must be fast, safe for concurrent use, and must not call the
+	// Account.
+	OnCommand func(name string)
 
 	// Set by ParseURL (and by NewAccount when the Config was built by hand).
 	addr        string // host:port

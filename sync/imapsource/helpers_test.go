@@ -36,6 +36,7 @@ type memServer struct {
 type memOptions struct {
 	tls      *tls.Config // offered via STARTTLS, or implicit when implicit
 	implicit bool
+	caps     imap.CapSet // nil: IMAP4rev1 and LIST-EXTENDED
 }
 
 func startMem(t *testing.T, opts memOptions, mailboxes ...string) *memServer {
@@ -51,11 +52,15 @@ func startMem(t *testing.T, opts memOptions, mailboxes ...string) *memServer {
 		}
 		mem.AddUser(u)
 	}
+	caps := opts.caps
+	if caps == nil {
+		caps = imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapListExtended: {}}
+	}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return mem.NewSession(), nil, nil
 		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapListExtended: {}},
+		Caps:         caps,
 		InsecureAuth: true,
 		TLSConfig:    opts.tls,
 		Logger:       log.New(io.Discard, "", 0),
@@ -160,21 +165,21 @@ func (c *countedConn) Close() error {
 	return c.Conn.Close()
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
 }
 
-func newTestAccount(t *testing.T, cfg Config, user, password string) *Account {
+func newTestAccount(t testing.TB, cfg Config, user, password string) *Account {
 	t.Helper()
 	a := NewAccount(cfg, user, password, testLogger(t))
 	t.Cleanup(func() { a.Close() })
 	return a
 }
 
-func mustParse(t *testing.T, raw string) Config {
+func mustParse(t testing.TB, raw string) Config {
 	t.Helper()
 	cfg, err := ParseURL(raw)
 	if err != nil {
@@ -183,7 +188,7 @@ func mustParse(t *testing.T, raw string) Config {
 	return cfg
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx

@@ -16,9 +16,10 @@ type mailbox struct {
 	name     string // as listed, INBOX canonical
 	delim    rune   // 0: flat namespace
 	typ      eas.FolderType
-	special  bool   // INBOX or special use: no rename, no delete
-	noselect bool   // \Noselect placeholder kept for its children
-	parent   string // parent name when the parent is in the tree, else ""
+	special  bool             // INBOX or special use: no rename, no delete
+	noselect bool             // \Noselect placeholder kept for its children
+	use      imap.MailboxAttr // special use this mailbox stands for ("" none); one per default use
+	parent   string           // parent name when the parent is in the tree, else ""
 }
 
 // tree is the classified result of one LIST.
@@ -184,9 +185,12 @@ func buildTree(list []*imap.ListData, serverSpecialUse bool) *tree {
 		case !e.noselect && (m.delim == 0 || !strings.ContainsRune(e.name, m.delim)):
 			use = nameUse(e.name)
 		}
-		if isDefaultUse(use) && !e.noselect && !taken[use] {
+		switch {
+		case isDefaultUse(use) && !e.noselect && !taken[use]:
 			taken[use] = true
-			m.typ, m.special = useType(use), true
+			m.typ, m.special, m.use = useType(use), true, use
+		case use != "" && !isDefaultUse(use) && !e.noselect:
+			m.use = use // \Archive, \All …: the first in tree order answers SpecialUse
 		}
 		if m.delim != 0 {
 			if j := strings.LastIndex(e.name, string(m.delim)); j > 0 {
@@ -239,6 +243,17 @@ func hasAttr(attrs []imap.MailboxAttr, want imap.MailboxAttr) bool {
 		}
 	}
 	return false
+}
+
+// withUse returns the first selectable mailbox standing for a special use,
+// "" when there is none.
+func (t *tree) withUse(use imap.MailboxAttr) string {
+	for _, m := range t.boxes {
+		if m.use != "" && strings.EqualFold(string(m.use), string(use)) {
+			return m.name
+		}
+	}
+	return ""
 }
 
 // lookup finds a mailbox by name (INBOX case-insensitively).

@@ -1,0 +1,415 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"easbridge/server"
+	"easbridge/server/eas"
+	"easbridge/sync/calconv"
+	"easbridge/sync/source"
+	"easbridge/sync/state"
+)
+
+// Calendar, contact, task and note Sync over CalDAV/CardDAV.
+//
+// Implementation notes:
+//   - ServerIds are "<CollectionId>:<n>", n a per-collection counter kept
+//     in the state with each member's path and ETag.
+//   - A no-change Sync is one sync-collection REPORT with the stored token
+//     (RFC 6578); changes found are queued and sent in windows.
+//   - Client writes carry If-Match (changes, deletes) or If-None-Match: *
+//     (adds). A 412 means the server changed the item: with Conflict 1
+//     (server wins, the default) the client's change is dropped and the
+//     server's version is sent; with Conflict 0 it is written again over
+//     the new version.
+//   - Adds are idempotent by ClientId.
+
+// collectionClass is the EAS class of a folder as this device knows it.
+func (s *session) collectionClass(ctx context.Context, deviceID, collectionID string) string {
+	h, err := s.store().Hierarchy(ctx, s.l.user, deviceID)
+	if err == nil {
+		for _, f := range h.Folders {
+			if f.ServerID == collectionID {
+				return f.Type.Class()
+			}
+		}
+	}
+	return ""
+}
+
+type davSync struct {
+	s        *session
+	deviceID string
+	req      *server.SyncCollection
+	coll     string // folder key
+	class    string
+	items    source.DAVItems
+
+	st       *davState
+	curKey   int
+	fromPrev bool
+	dirty    bool
+	res      server.SyncCollectionResult
+}
+
+func (s *session) syncDAV(ctx context.Context, deviceID string, req *server.SyncCollection, key string) (*server.SyncCollectionResult, error) {
+	class := s.collectionClass(ctx, deviceID, req.CollectionID)
+	if class == "" || class == "Email" || class == "Journal" {
+		return s.syncEmpty(ctx, deviceID, req)
+	}
+	d := &davSync{s: s, deviceID: deviceID, req: req, coll: key, class: class, items: s.l.dav}
+	d.res.Class, d.res.Status = class, eas.SyncStatusSuccess
+	return d.run(ctx)
+}
+
+func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error) {
+	s := d.s
+	if d.req.SyncKey == "0" {
+		if err := s.store().DeleteCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID); err != nil {
+			return nil, err
+		}
+		fresh := &davState{NextID: 1, Filter: d.req.Options.FilterType}
+		if err := s.store().PutCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, 0, 1, fresh.encode()); err != nil {
+			return nil, fmt.Errorf("engine: prime collection: %w", err)
+		}
+		d.res.SyncKey = "1"
+		return &d.res, nil
+	}
+	col, err := s.store().Collection(ctx, s.l.user, d.deviceID, d.req.CollectionID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: collection state: %w", err)
+	}
+	k, _ := strconv.Atoi(d.req.SyncKey)
+	var data []byte
+	switch {
+	case k > 0 && k == col.Key:
+		data = col.Data
+	case k > 0 && k == col.PrevKey:
+		data, d.fromPrev = col.PrevData, true
+	default:
+		return nil, fmt.Errorf("engine: sync key %q for collection %s: %w", d.req.SyncKey, d.req.CollectionID, eas.ErrInvalidSyncKey)
+	}
+	d.curKey = col.Key
+	if d.st, err = decodeDAVState(data, true); err != nil {
+		return nil, fmt.Errorf("engine: collection %s: %w", d.req.CollectionID, err)
+	}
+	if err := d.applyClientCommands(ctx); err != nil {
+		return nil, err
+	}
+	if d.req.GetChanges {
+		if err := d.collect(ctx); err != nil {
+			return nil, err
+		}
+		if err := d.window(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return d.commit(ctx)
+}
+
+func (d *davSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
+	s := d.s
+	changed := len(d.res.Changes) > 0 || len(d.res.Responses) > 0 || len(d.req.Commands) > 0
+	data := d.st.encode()
+	var err error
+	switch {
+	case d.fromPrev:
+		d.res.SyncKey = strconv.Itoa(d.curKey + 1)
+		err = s.store().ReplaceCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, d.curKey, d.curKey+1, data)
+	case changed:
+		d.res.SyncKey = strconv.Itoa(d.curKey + 1)
+		err = s.store().PutCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, d.curKey, d.curKey+1, data)
+	case d.dirty:
+		d.res.SyncKey = strconv.Itoa(d.curKey)
+		err = s.store().ReplaceCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, d.curKey, d.curKey, data)
+	default:
+		d.res.SyncKey = strconv.Itoa(d.curKey)
+	}
+	if errors.Is(err, state.ErrStaleKey) {
+		return nil, eas.Errorf(eas.SyncStatusRetry, "collection %s changed concurrently", d.req.CollectionID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: store collection state: %w", err)
+	}
+	return &d.res, nil
+}
+
+// collect brings Pending up to date with the server.
+func (d *davSync) collect(ctx context.Context) error {
+	st := d.st
+	ch, err := d.items.Changes(ctx, d.coll, st.Token)
+	if errors.Is(err, source.ErrTokenInvalid) {
+		ch, err = d.items.Changes(ctx, d.coll, "")
+	}
+	if err != nil {
+		return fmt.Errorf("engine: changes of %s: %w", d.coll, err)
+	}
+	listed := map[string]bool{}
+	for _, c := range ch.Changed {
+		listed[c.Path] = true
+		if it, ok := st.Items[c.Path]; ok && it.ETag == c.ETag {
+			delete(st.Pending, c.Path) // the device has this version (our own write)
+			continue
+		}
+		st.Pending[c.Path] = davPending{ETag: c.ETag}
+	}
+	for _, p := range ch.Deleted {
+		if _, ok := st.Items[p]; ok {
+			st.Pending[p] = davPending{Deleted: true}
+		} else {
+			delete(st.Pending, p)
+		}
+	}
+	if ch.Full {
+		for p := range st.Items {
+			if !listed[p] {
+				st.Pending[p] = davPending{Deleted: true}
+			}
+		}
+	}
+	if ch.Token != st.Token || !st.Primed {
+		st.Token, st.Primed = ch.Token, true
+		d.dirty = true
+	}
+	return nil
+}
+
+func (d *davSync) serverID(id uint32) string {
+	return d.req.CollectionID + ":" + strconv.FormatUint(uint64(id), 10)
+}
+
+// window sends up to WindowSize pending changes.
+func (d *davSync) window(ctx context.Context) error {
+	st := d.st
+	size := d.req.WindowSize
+	if size <= 0 || size > maxWindow {
+		size = maxWindow
+	}
+	var dels, rest []string
+	for p, x := range st.Pending {
+		if x.Deleted {
+			dels = append(dels, p)
+		} else {
+			rest = append(rest, p)
+		}
+	}
+	sort.Strings(dels)
+	sort.Strings(rest)
+	order := append(dels, rest...)
+	if len(order) > size {
+		order, d.res.MoreAvailable = order[:size], true
+	}
+	var fetch []string
+	for _, p := range order {
+		if st.Pending[p].Deleted {
+			if it, ok := st.Items[p]; ok {
+				d.res.Changes = append(d.res.Changes, server.ServerChange{Op: "Delete", ServerID: d.serverID(it.ID)})
+				delete(st.Items, p)
+			}
+			delete(st.Pending, p)
+			continue
+		}
+		fetch = append(fetch, p)
+	}
+	if len(fetch) > 0 {
+		objs, err := d.items.Get(ctx, d.coll, fetch)
+		if err != nil {
+			return fmt.Errorf("engine: get from %s: %w", d.coll, err)
+		}
+		byPath := make(map[string]source.DAVObject, len(objs))
+		for _, o := range objs {
+			byPath[o.Path] = o
+		}
+		opts := d.s.calOptions(d.req)
+		for _, p := range fetch {
+			o, ok := byPath[p]
+			delete(st.Pending, p)
+			if !ok {
+				continue // gone meanwhile: the next changes call says so
+			}
+			data, err := calconv.ToEAS(d.class, o.Data, opts)
+			if err != nil {
+				// SmartSync: skip the item, log it, go on.
+				d.s.e.log.Warn("engine: item skipped: conversion failed", "collection", d.coll, "path", p, "err", err)
+				continue
+			}
+			it, known := st.Items[p]
+			if !known {
+				it = davItem{ID: st.NextID}
+				st.NextID++
+			}
+			it.ETag = o.ETag
+			st.Items[p] = it
+			op := "Add"
+			if known {
+				op = "Change"
+			}
+			d.res.Changes = append(d.res.Changes, server.ServerChange{Op: op, ServerID: d.serverID(it.ID), Data: data})
+		}
+	}
+	if len(st.Pending) > 0 {
+		d.res.MoreAvailable = true
+	}
+	return nil
+}
+
+func (s *session) calOptions(req *server.SyncCollection) calconv.Options {
+	return calconv.Options{Version: req.Version, BodyPrefs: req.Options.BodyPrefs, UserAddress: s.l.email, Now: s.e.opts.Now()}
+}
+
+// itemPath resolves a client ServerId to a member path of this collection.
+func (d *davSync) itemPath(serverID string) (string, davItem, bool) {
+	coll, n, ok := parseServerID(serverID)
+	if !ok || coll != d.req.CollectionID {
+		return "", davItem{}, false
+	}
+	p, ok := d.st.pathOf(n)
+	if !ok {
+		return "", davItem{}, false
+	}
+	return p, d.st.Items[p], true
+}
+
+func (d *davSync) applyClientCommands(ctx context.Context) error {
+	st := d.st
+	opts := d.s.calOptions(d.req)
+	serverWins := d.req.Options.Conflict != 0
+	for _, c := range d.req.Commands {
+		resp := server.ItemResponse{Op: c.Op, ServerID: c.ServerID, ClientID: c.ClientID, Status: eas.SyncStatusSuccess}
+		switch c.Op {
+		case "Add":
+			if p, ok := st.ClientIDs[c.ClientID]; ok && c.ClientID != "" {
+				if it, ok := st.Items[p]; ok {
+					resp.ServerID = d.serverID(it.ID)
+					d.res.Responses = append(d.res.Responses, resp)
+					continue
+				}
+			}
+			data, uid, err := calconv.FromEAS(d.class, c.Data, nil, opts)
+			if err != nil {
+				resp.Status = eas.SyncStatusConversionError
+				d.res.Responses = append(d.res.Responses, resp)
+				continue
+			}
+			p := d.items.NewPath(d.coll, uid)
+			etag, err := d.items.Put(ctx, d.coll, p, data, "")
+			if err != nil {
+				d.s.e.log.Info("engine: client add refused", "collection", d.coll, "err", err)
+				resp.Status = davStatus(err)
+				d.res.Responses = append(d.res.Responses, resp)
+				continue
+			}
+			it := davItem{ID: st.NextID, ETag: etag}
+			st.NextID++
+			st.Items[p] = it
+			delete(st.Pending, p)
+			if c.ClientID != "" {
+				st.ClientIDs[c.ClientID] = p
+			}
+			resp.ServerID = d.serverID(it.ID)
+			d.res.Responses = append(d.res.Responses, resp)
+		case "Change":
+			p, it, ok := d.itemPath(c.ServerID)
+			if !ok {
+				resp.Status = eas.SyncStatusObjectNotFound
+				d.res.Responses = append(d.res.Responses, resp)
+				continue
+			}
+			if err := d.change(ctx, p, it, c, opts, serverWins); err != nil {
+				resp.Status = statusFor(err, davStatus(err))
+				d.res.Responses = append(d.res.Responses, resp)
+			}
+		case "Delete":
+			p, it, ok := d.itemPath(c.ServerID)
+			if !ok {
+				continue // already gone: nothing to say (MS-ASCMD: no response for success)
+			}
+			ifMatch := it.ETag
+			if !serverWins {
+				ifMatch = ""
+			}
+			err := d.items.Delete(ctx, d.coll, p, ifMatch)
+			switch {
+			case errors.Is(err, source.ErrPrecondition):
+				// Changed on the server since: it wins, the device gets it back.
+				delete(st.Items, p)
+				st.Pending[p] = davPending{}
+			case err != nil:
+				resp.Status = davStatus(err)
+				d.res.Responses = append(d.res.Responses, resp)
+			default:
+				delete(st.Items, p)
+				delete(st.Pending, p)
+			}
+		case "Fetch":
+			p, _, ok := d.itemPath(c.ServerID)
+			resp.Status = eas.SyncStatusObjectNotFound
+			if ok {
+				if objs, err := d.items.Get(ctx, d.coll, []string{p}); err == nil && len(objs) == 1 {
+					if data, err := calconv.ToEAS(d.class, objs[0].Data, opts); err == nil {
+						resp.Status, resp.Data = eas.SyncStatusSuccess, data
+					} else {
+						resp.Status = eas.SyncStatusConversionError
+					}
+				}
+			}
+			d.res.Responses = append(d.res.Responses, resp)
+		}
+	}
+	return nil
+}
+
+// change writes a client Change with If-Match on the ETag the device saw.
+func (d *davSync) change(ctx context.Context, p string, it davItem, c server.ClientCommand, opts calconv.Options, serverWins bool) error {
+	objs, err := d.items.Get(ctx, d.coll, []string{p})
+	if err != nil {
+		return err
+	}
+	if len(objs) == 0 {
+		delete(d.st.Items, p)
+		return eas.Errorf(eas.SyncStatusObjectNotFound, "%s is gone", p)
+	}
+	cur := objs[0]
+	if cur.ETag != it.ETag && serverWins {
+		d.st.Pending[p] = davPending{ETag: cur.ETag} // the server's version goes to the device
+		return nil
+	}
+	data, _, err := calconv.FromEAS(d.class, c.Data, cur.Data, opts)
+	if err != nil {
+		return eas.Errorf(eas.SyncStatusConversionError, "%v", err)
+	}
+	etag, err := d.items.Put(ctx, d.coll, p, data, cur.ETag)
+	if errors.Is(err, source.ErrPrecondition) {
+		// Changed between our read and our write.
+		d.st.Pending[p] = davPending{}
+		if serverWins {
+			return nil
+		}
+		return eas.Errorf(eas.SyncStatusConflict, "%s changed concurrently", p)
+	}
+	if err != nil {
+		return err
+	}
+	it.ETag = etag
+	d.st.Items[p] = it
+	delete(d.st.Pending, p)
+	return nil
+}
+
+// davStatus maps a DAV write failure to a Sync item status.
+func davStatus(err error) eas.Status {
+	switch {
+	case errors.Is(err, source.ErrPrecondition):
+		return eas.SyncStatusConflict
+	case errors.Is(err, eas.ErrNotFound):
+		return eas.SyncStatusObjectNotFound
+	case strings.Contains(err.Error(), "403"), strings.Contains(err.Error(), "415"):
+		return eas.SyncStatusConversionError
+	}
+	return eas.SyncStatusServerError
+}

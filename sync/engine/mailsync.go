@@ -1,0 +1,618 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"easbridge/server"
+	"easbridge/server/eas"
+	"easbridge/server/wbxml"
+	"easbridge/sync/mailconv"
+	"easbridge/sync/source"
+	"easbridge/sync/state"
+)
+
+// Mail Sync (MS-ASCMD 2.2.1.21 for the Email class).
+//
+// Implementation notes:
+//   - ServerIds of messages are "<CollectionId>:<UID>"; a UIDVALIDITY
+//     change voids them and the collection answers Status 3 so the device
+//     starts over with SyncKey 0.
+//   - Change detection costs what changed: with CONDSTORE one STATUS tells
+//     whether HIGHESTMODSEQ moved; only then ChangesSince fetches the
+//     changed and vanished UIDs. Without CONDSTORE the whole UID/flag list
+//     is compared (correct, slower).
+//   - Changes found are queued in the state (Pending) and sent newest first
+//     in windows of WindowSize; the view (what the device has) is updated
+//     with what was sent, in the same state write.
+//   - Client changes are written to IMAP first; the state advances after
+//     that in one transaction, so a retry re-applies them idempotently.
+
+// maxWindow is the largest WindowSize, MS-ASCMD 2.2.3.199.
+const maxWindow = 512
+
+// filterSince turns a FilterType into the oldest date to sync,
+// MS-ASCMD 2.2.3.70.2.
+func filterSince(filter int, now time.Time) time.Time {
+	days := map[int]int{1: 1, 2: 3, 3: 7, 4: 14, 5: 31, 6: 92, 7: 183}[filter]
+	if days == 0 {
+		return time.Time{}
+	}
+	return now.AddDate(0, 0, -days)
+}
+
+// mailFolder resolves a CollectionId to its IMAP mailbox.
+func (s *session) collectionKey(ctx context.Context, collectionID string) (string, error) {
+	key, err := s.store().FolderKey(ctx, s.l.user, collectionID)
+	if errors.Is(err, state.ErrNotFound) {
+		return "", fmt.Errorf("engine: collection %s: %w", collectionID, eas.ErrNotFound)
+	}
+	return key, err
+}
+
+func mailboxOf(key string) (string, bool) {
+	if !strings.HasPrefix(key, "imap:") {
+		return "", false
+	}
+	return key[len("imap:"):], true
+}
+
+// SyncCollection implements server.ItemSync.
+func (s *session) SyncCollection(ctx context.Context, deviceID string, req *server.SyncCollection) (*server.SyncCollectionResult, error) {
+	key, err := s.collectionKey(ctx, req.CollectionID)
+	if err != nil {
+		return nil, err
+	}
+	mailbox, isMail := mailboxOf(key)
+	if (strings.HasPrefix(key, "caldav:") || strings.HasPrefix(key, "carddav:")) && s.l.dav != nil {
+		return s.syncDAV(ctx, deviceID, req, key)
+	}
+	if !isMail || s.l.mail == nil {
+		return s.syncEmpty(ctx, deviceID, req)
+	}
+	ms := &mailSync{s: s, deviceID: deviceID, req: req, mailbox: mailbox, now: s.e.opts.Now()}
+	return ms.run(ctx)
+}
+
+// syncEmpty answers collections without item support yet (the virtual
+// Outbox; calendars and contacts until their sources sync items): a valid
+// key sequence and no items.
+func (s *session) syncEmpty(ctx context.Context, deviceID string, req *server.SyncCollection) (*server.SyncCollectionResult, error) {
+	st, err := s.store().Collection(ctx, s.l.user, deviceID, req.CollectionID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: collection state: %w", err)
+	}
+	res := &server.SyncCollectionResult{Status: eas.SyncStatusSuccess}
+	switch k, _ := strconv.Atoi(req.SyncKey); {
+	case req.SyncKey == "0":
+		if err := s.store().DeleteCollection(ctx, s.l.user, deviceID, req.CollectionID); err != nil {
+			return nil, err
+		}
+		if err := s.store().PutCollection(ctx, s.l.user, deviceID, req.CollectionID, 0, 1, nil); err != nil {
+			return nil, err
+		}
+		res.SyncKey = "1"
+	case k > 0 && (k == st.Key || k == st.PrevKey):
+		res.SyncKey = strconv.Itoa(st.Key)
+		for _, c := range req.Commands {
+			r := server.ItemResponse{Op: c.Op, ServerID: c.ServerID, ClientID: c.ClientID, Status: eas.SyncStatusObjectNotFound}
+			if c.Op == "Add" {
+				r.Status = eas.SyncStatusServerError
+			}
+			res.Responses = append(res.Responses, r)
+		}
+	default:
+		return nil, fmt.Errorf("engine: sync key %q: %w", req.SyncKey, eas.ErrInvalidSyncKey)
+	}
+	return res, nil
+}
+
+// mailSync is one Sync of one Email collection.
+type mailSync struct {
+	s        *session
+	deviceID string
+	req      *server.SyncCollection
+	mailbox  string
+	now      time.Time
+
+	st       *mailState
+	curKey   int
+	fromPrev bool
+	dirty    bool // state changed without changes for the device
+	res      server.SyncCollectionResult
+}
+
+func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error) {
+	s := m.s
+	m.res.Class = "Email"
+	m.res.Status = eas.SyncStatusSuccess
+	if m.req.SyncKey == "0" {
+		// MS-ASCMD 3.1.5.3: key 0 starts over; the answer has no items.
+		if err := s.store().DeleteCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID); err != nil {
+			return nil, err
+		}
+		fresh := &mailState{Mailbox: m.mailbox, Filter: m.req.Options.FilterType}
+		if err := s.store().PutCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, 0, 1, fresh.encode()); err != nil {
+			return nil, fmt.Errorf("engine: prime collection: %w", err)
+		}
+		m.res.SyncKey = "1"
+		return &m.res, nil
+	}
+	col, err := s.store().Collection(ctx, s.l.user, m.deviceID, m.req.CollectionID)
+	if err != nil {
+		return nil, fmt.Errorf("engine: collection state: %w", err)
+	}
+	k, _ := strconv.Atoi(m.req.SyncKey)
+	var data []byte
+	switch {
+	case k > 0 && k == col.Key:
+		data = col.Data
+	case k > 0 && k == col.PrevKey:
+		data, m.fromPrev = col.PrevData, true
+	default:
+		return nil, fmt.Errorf("engine: sync key %q for collection %s: %w", m.req.SyncKey, m.req.CollectionID, eas.ErrInvalidSyncKey)
+	}
+	m.curKey = col.Key
+	// The view is needed only when something is to be done.
+	quick := len(m.req.Commands) == 0 && !m.fromPrev
+	if m.st, err = decodeMailState(data, !quick); err != nil {
+		return nil, fmt.Errorf("engine: collection %s: %w", m.req.CollectionID, err)
+	}
+
+	mail := s.l.mail
+	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && m.st.Filter == m.req.Options.FilterType {
+		// The cheap no-change check: one STATUS.
+		stt, err := mail.Status(ctx, m.mailbox)
+		if err != nil {
+			return nil, fmt.Errorf("engine: status %s: %w", m.mailbox, err)
+		}
+		if stt.UIDValidity == m.st.UIDValidity && stt.HighestModSeq == m.st.ModSeq {
+			m.res.SyncKey = strconv.Itoa(m.curKey)
+			return &m.res, nil
+		}
+	}
+	if quick {
+		if m.st, err = decodeMailState(data, true); err != nil {
+			return nil, fmt.Errorf("engine: collection %s: %w", m.req.CollectionID, err)
+		}
+	}
+
+	if err := m.applyClientCommands(ctx); err != nil {
+		return nil, err
+	}
+	if m.req.GetChanges {
+		if err := m.collectServerChanges(ctx); err != nil {
+			if errors.Is(err, source.ErrUIDValidity) {
+				// MS-ASCMD: the folder must be synced again from scratch.
+				_ = s.store().DeleteCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID)
+				return nil, fmt.Errorf("engine: %s: %w: %w", m.mailbox, err, eas.ErrInvalidSyncKey)
+			}
+			return nil, err
+		}
+		if err := m.window(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return m.commit(ctx)
+}
+
+// commit writes the new state: a new key when the device's view changed
+// or the request carried commands, else the same key.
+func (m *mailSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
+	s := m.s
+	changed := len(m.res.Changes) > 0 || len(m.res.Responses) > 0 || len(m.req.Commands) > 0
+	data := m.st.encode()
+	var err error
+	switch {
+	case m.fromPrev:
+		// The device lost our last answer: replace it, keep its key as the previous.
+		m.res.SyncKey = strconv.Itoa(m.curKey + 1)
+		err = s.store().ReplaceCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, m.curKey, m.curKey+1, data)
+	case changed:
+		m.res.SyncKey = strconv.Itoa(m.curKey + 1)
+		err = s.store().PutCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, m.curKey, m.curKey+1, data)
+	case m.dirty:
+		m.res.SyncKey = strconv.Itoa(m.curKey)
+		err = s.store().ReplaceCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, m.curKey, m.curKey, data)
+	default:
+		m.res.SyncKey = strconv.Itoa(m.curKey)
+	}
+	if errors.Is(err, state.ErrStaleKey) {
+		// Another request of the same device advanced the collection.
+		return nil, eas.Errorf(eas.SyncStatusRetry, "collection %s changed concurrently", m.req.CollectionID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engine: store collection state: %w", err)
+	}
+	return &m.res, nil
+}
+
+// collectServerChanges brings Pending up to date with the server.
+func (m *mailSync) collectServerChanges(ctx context.Context) error {
+	mail := m.s.l.mail
+	since := filterSince(m.req.Options.FilterType, m.now)
+	st := m.st
+	if st.Primed && st.ModSeq > 0 && st.Filter == m.req.Options.FilterType {
+		ch, err := mail.ChangesSince(ctx, m.mailbox, st.UIDValidity, st.ModSeq, since)
+		switch {
+		case err == nil:
+			for _, c := range ch.Changed {
+				if _, inView := st.View[c.UID]; inView || !c.InternalDate.Before(since) || since.IsZero() {
+					if inView && st.View[c.UID] == flagsHash(c.Flags) {
+						delete(st.Pending, c.UID) // back to what the device has
+						continue
+					}
+					st.Pending[c.UID] = pending{Flags: c.Flags}
+				}
+			}
+			for _, uid := range ch.Vanished {
+				if _, inView := st.View[uid]; inView {
+					st.Pending[uid] = pending{Deleted: true}
+				} else {
+					delete(st.Pending, uid)
+				}
+			}
+			if ch.Status.HighestModSeq != st.ModSeq {
+				st.ModSeq = ch.Status.HighestModSeq
+				m.dirty = true
+			}
+			return nil
+		case errors.Is(err, source.ErrNoCondstore):
+			// fall through to the full comparison
+		default:
+			return fmt.Errorf("engine: changes of %s: %w", m.mailbox, err)
+		}
+	}
+	// First window, a new filter, or no CONDSTORE: compare the whole list.
+	stt, list, err := mail.List(ctx, m.mailbox, since)
+	if err != nil {
+		return fmt.Errorf("engine: list %s: %w", m.mailbox, err)
+	}
+	if st.Primed && st.UIDValidity != 0 && stt.UIDValidity != st.UIDValidity {
+		return source.ErrUIDValidity
+	}
+	live := make(map[uint32][]string, len(list))
+	for _, x := range list {
+		live[x.UID] = x.Flags
+	}
+	st.Pending = map[uint32]pending{}
+	for uid, flags := range live {
+		if h, ok := st.View[uid]; !ok || h != flagsHash(flags) {
+			st.Pending[uid] = pending{Flags: flags}
+		}
+	}
+	for uid := range st.View {
+		if _, ok := live[uid]; !ok {
+			st.Pending[uid] = pending{Deleted: true}
+		}
+	}
+	st.Primed, st.UIDValidity, st.ModSeq, st.Filter, st.Mailbox = true, stt.UIDValidity, stt.HighestModSeq, m.req.Options.FilterType, m.mailbox
+	m.dirty = true
+	return nil
+}
+
+// window moves up to WindowSize pending changes into the answer: deletions
+// and flag changes first, then new messages newest first.
+func (m *mailSync) window(ctx context.Context) error {
+	st := m.st
+	size := m.req.WindowSize
+	if size <= 0 || size > maxWindow {
+		size = maxWindow
+	}
+	size -= len(m.res.Responses)
+	if size < 1 {
+		size = 1
+	}
+	var dels, changes, adds []uint32
+	for uid, p := range st.Pending {
+		_, inView := st.View[uid]
+		switch {
+		case p.Deleted:
+			dels = append(dels, uid)
+		case inView:
+			changes = append(changes, uid)
+		default:
+			adds = append(adds, uid)
+		}
+	}
+	slices.Sort(dels)
+	slices.Sort(changes)
+	slices.Sort(adds)
+	slices.Reverse(adds)
+	order := append(append(dels, changes...), adds...)
+	if len(order) > size {
+		order, m.res.MoreAvailable = order[:size], true
+	}
+	var toFetch []uint32
+	for _, uid := range order {
+		p := st.Pending[uid]
+		sid := m.serverID(uid)
+		switch {
+		case p.Deleted:
+			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Delete", ServerID: sid})
+			delete(st.View, uid)
+			delete(st.Pending, uid)
+		case hasUID(st.View, uid):
+			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Change", ServerID: sid, Data: flagsData(p.Flags, m.req.Version)})
+			st.View[uid] = flagsHash(p.Flags)
+			delete(st.Pending, uid)
+		default:
+			toFetch = append(toFetch, uid)
+		}
+	}
+	if len(toFetch) == 0 {
+		return nil
+	}
+	opts := m.s.convOptions(m.req.CollectionID, m.req.Options, m.req.Version)
+	msgs, err := m.s.l.mail.Fetch(ctx, m.mailbox, toFetch, mailconv.Spec(opts))
+	if err != nil {
+		return fmt.Errorf("engine: fetch from %s: %w", m.mailbox, err)
+	}
+	got := make(map[uint32]*source.Message, len(msgs))
+	for _, msg := range msgs {
+		got[msg.UID] = msg
+	}
+	for _, uid := range toFetch {
+		msg, ok := got[uid]
+		delete(st.Pending, uid)
+		if !ok {
+			continue // expunged since: nothing to send
+		}
+		data, err := mailconv.ApplicationData(msg, m.s.withRefs(opts, m.req.CollectionID, uid))
+		if err != nil {
+			// SmartSync: one bad message never blocks the folder.
+			m.s.e.log.Warn("engine: message skipped: conversion failed", "mailbox", m.mailbox, "uid", uid, "err", err)
+			continue
+		}
+		m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Add", ServerID: m.serverID(uid), Data: data})
+		st.View[uid] = flagsHash(msg.Flags)
+	}
+	if len(st.Pending) > 0 {
+		m.res.MoreAvailable = true
+	}
+	return nil
+}
+
+func hasUID(v map[uint32]uint32, uid uint32) bool { _, ok := v[uid]; return ok }
+
+func (m *mailSync) serverID(uid uint32) string {
+	return m.req.CollectionID + ":" + strconv.FormatUint(uint64(uid), 10)
+}
+
+// parseServerID splits "<CollectionId>:<UID>".
+func parseServerID(id string) (coll string, uid uint32, ok bool) {
+	c, u, found := strings.Cut(id, ":")
+	if !found || c == "" {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(u, 10, 32)
+	if err != nil || n == 0 {
+		return "", 0, false
+	}
+	return c, uint32(n), true
+}
+
+// flagsData is the ApplicationData of a flag-only Change: Read, Flag and
+// Categories (MS-ASEMAIL 2.2.2), written as the converter writes them.
+func flagsData(flags []string, v eas.Version) *wbxml.Element {
+	return mailconv.FlagApplicationData(flags, v)
+}
+
+// applyClientCommands writes the client's changes to IMAP (MS-ASCMD
+// 2.2.3.24 Change, 2.2.3.42.2 Delete, 2.2.3.67.2 Fetch, 2.2.3.7.2 Add).
+func (m *mailSync) applyClientCommands(ctx context.Context) error {
+	st := m.st
+	mail := m.s.l.mail
+	var fetches []server.ClientCommand
+	for _, c := range m.req.Commands {
+		resp := server.ItemResponse{Op: c.Op, ServerID: c.ServerID, ClientID: c.ClientID, Status: eas.SyncStatusSuccess}
+		coll, uid, ok := parseServerID(c.ServerID)
+		if c.Op != "Add" && (!ok || coll != m.req.CollectionID) {
+			// Another folder's or another user's id: this item only fails.
+			resp.Status = eas.SyncStatusObjectNotFound
+			m.res.Responses = append(m.res.Responses, resp)
+			continue
+		}
+		switch c.Op {
+		case "Change":
+			if err := m.applyChange(ctx, uid, c.Data); err != nil {
+				resp.Status = statusFor(err, eas.SyncStatusServerError)
+				m.s.e.log.Info("engine: client change failed", "mailbox", m.mailbox, "uid", uid, "err", err)
+				m.res.Responses = append(m.res.Responses, resp)
+			}
+		case "Delete":
+			err := m.deleteMessage(ctx, uid)
+			delete(st.View, uid)
+			delete(st.Pending, uid)
+			if err != nil && !errors.Is(err, eas.ErrNotFound) {
+				resp.Status = statusFor(err, eas.SyncStatusServerError)
+				m.res.Responses = append(m.res.Responses, resp)
+			}
+		case "Fetch":
+			fetches = append(fetches, c)
+		case "Add":
+			resp.Status = eas.SyncStatusServerError
+			if id, ok := st.ClientIDs[c.ClientID]; ok && c.ClientID != "" {
+				resp.Status, resp.ServerID = eas.SyncStatusSuccess, m.serverID(id)
+			} else {
+				// Adding mail is allowed only as drafts (16.x); not yet.
+				m.s.e.log.Info("engine: client Add of a message refused", "mailbox", m.mailbox)
+			}
+			m.res.Responses = append(m.res.Responses, resp)
+		}
+	}
+	if len(fetches) == 0 {
+		return nil
+	}
+	opts := m.s.convOptions(m.req.CollectionID, m.req.Options, m.req.Version)
+	uids := make([]uint32, 0, len(fetches))
+	for _, c := range fetches {
+		_, uid, _ := parseServerID(c.ServerID)
+		uids = append(uids, uid)
+	}
+	msgs, err := mail.Fetch(ctx, m.mailbox, uids, mailconv.Spec(opts))
+	if err != nil {
+		return fmt.Errorf("engine: fetch: %w", err)
+	}
+	byUID := map[uint32]*source.Message{}
+	for _, x := range msgs {
+		byUID[x.UID] = x
+	}
+	for i, c := range fetches {
+		resp := server.ItemResponse{Op: "Fetch", ServerID: c.ServerID, Status: eas.SyncStatusObjectNotFound}
+		if msg := byUID[uids[i]]; msg != nil {
+			if data, err := mailconv.ApplicationData(msg, m.s.withRefs(opts, m.req.CollectionID, uids[i])); err == nil {
+				resp.Status, resp.Data = eas.SyncStatusSuccess, data
+			} else {
+				resp.Status = eas.SyncStatusConversionError
+			}
+		}
+		m.res.Responses = append(m.res.Responses, resp)
+	}
+	return nil
+}
+
+func (m *mailSync) applyChange(ctx context.Context, uid uint32, data *wbxml.Element) error {
+	ch, err := mailconv.ParseChange(data)
+	if err != nil {
+		return eas.Errorf(eas.SyncStatusProtocolError, "change of %d: %v", uid, err)
+	}
+	mail := m.s.l.mail
+	// Current flags: from what we know, else from the server.
+	var current []string
+	if p, ok := m.st.Pending[uid]; ok {
+		if p.Deleted {
+			return eas.Errorf(eas.SyncStatusObjectNotFound, "uid %d was deleted on the server", uid)
+		}
+		if m.req.Options.Conflict != 0 {
+			// MS-ASCMD 2.2.3.34 Conflict 1: the server wins; its pending
+			// change is sent to the device instead.
+			return nil
+		}
+		current = p.Flags
+	} else {
+		msgs, err := mail.Fetch(ctx, m.mailbox, []uint32{uid}, source.FetchSpec{})
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return eas.Errorf(eas.SyncStatusObjectNotFound, "uid %d", uid)
+		}
+		current = msgs[0].Flags
+	}
+	add, remove := mailconv.IMAPFlags(ch, current)
+	if len(add)+len(remove) > 0 {
+		if err := mail.SetFlags(ctx, m.mailbox, uid, add, remove); err != nil {
+			return err
+		}
+	}
+	next := applyFlags(current, add, remove)
+	if _, inView := m.st.View[uid]; inView {
+		m.st.View[uid] = flagsHash(next)
+	}
+	delete(m.st.Pending, uid)
+	return nil
+}
+
+func applyFlags(cur, add, remove []string) []string {
+	out := make([]string, 0, len(cur)+len(add))
+	for _, f := range cur {
+		if !containsFold(remove, f) {
+			out = append(out, f)
+		}
+	}
+	for _, f := range add {
+		if !containsFold(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteMessage moves a message to Trash when DeletesAsMoves (the default)
+// and the folder is not Trash itself; otherwise expunges exactly it.
+func (m *mailSync) deleteMessage(ctx context.Context, uid uint32) error {
+	mail := m.s.l.mail
+	if m.req.DeletesAsMoves {
+		trash, err := mail.SpecialUse(ctx, `\Trash`)
+		if err == nil && trash != "" && trash != m.mailbox {
+			_, err := mail.Move(ctx, m.mailbox, uid, trash)
+			return err
+		}
+	}
+	return mail.Delete(ctx, m.mailbox, uid)
+}
+
+// statusFor maps an error to a Sync item status.
+func statusFor(err error, def eas.Status) eas.Status {
+	if st, ok := eas.StatusOf(err); ok {
+		return st
+	}
+	if errors.Is(err, eas.ErrNotFound) {
+		return eas.SyncStatusObjectNotFound
+	}
+	return def
+}
+
+// convOptions are the converter options for a collection of this login.
+func (s *session) convOptions(collectionID string, o server.ItemOptions, v eas.Version) mailconv.Options {
+	return mailconv.Options{
+		Version: v, BodyPrefs: o.BodyPrefs, BodyPartPrefs: o.BodyPartPrefs, MIMESupport: o.MIMESupport,
+		UserAddress: s.l.email,
+	}
+}
+
+// withRefs sets the FileReference maker for one message.
+func (s *session) withRefs(o mailconv.Options, collectionID string, uid uint32) mailconv.Options {
+	o.FileReference = func(part []int) string { return fileReference(collectionID, uid, part) }
+	return o
+}
+
+// ItemEstimate implements server.ItemSync: the number of changes the next
+// Sync would send.
+func (s *session) ItemEstimate(ctx context.Context, deviceID, collectionID, syncKey string, opts server.ItemOptions) (int, error) {
+	key, err := s.collectionKey(ctx, collectionID)
+	if err != nil {
+		return 0, err
+	}
+	mailbox, isMail := mailboxOf(key)
+	col, err := s.store().Collection(ctx, s.l.user, deviceID, collectionID)
+	if err != nil {
+		return 0, err
+	}
+	k, _ := strconv.Atoi(syncKey)
+	if k <= 0 || (k != col.Key && k != col.PrevKey) {
+		return 0, fmt.Errorf("engine: estimate with key %q: %w", syncKey, eas.ErrInvalidSyncKey)
+	}
+	if !isMail || s.l.mail == nil {
+		return 0, nil
+	}
+	data := col.Data
+	if k == col.PrevKey && k != col.Key {
+		data = col.PrevData
+	}
+	st, err := decodeMailState(data, true)
+	if err != nil {
+		return 0, err
+	}
+	ms := &mailSync{s: s, deviceID: deviceID, mailbox: mailbox, now: s.e.opts.Now(), st: st,
+		req: &server.SyncCollection{CollectionID: collectionID, Options: opts}}
+	if err := ms.collectServerChanges(ctx); err != nil {
+		return 0, err
+	}
+	return len(st.Pending), nil
+}
