@@ -18,11 +18,11 @@ import (
 // mailMessages are real-world-shaped messages for the Inbox.
 func mailMessages() map[string]string {
 	return map[string]string{
-		"plain": "From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: Lunch?\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch@example.test>\r\n\r\nShall we have lunch at noon?\r\n",
+		"plain":       "From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: Lunch?\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\nMessage-ID: <lunch@example.test>\r\n\r\nShall we have lunch at noon?\r\n",
 		"alternative": "From: Carol <carol@example.test>\r\nTo: alice@example.test\r\nSubject: Report\r\nDate: Mon, 30 Nov 2026 11:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe report is ready.\r\n--XX\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>The <b>report</b> is ready.</p>\r\n--XX--\r\n",
-		"attachment": "From: Dave <dave@example.test>\r\nTo: alice@example.test\r\nSubject: Invoice\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=YY\r\n\r\n--YY\r\nContent-Type: text/plain\r\n\r\nInvoice attached.\r\n--YY\r\nContent-Type: application/pdf; name=invoice.pdf\r\nContent-Disposition: attachment; filename=invoice.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCg==\r\n--YY--\r\n",
-		"latin1": "From: =?ISO-8859-1?Q?J=FCrgen?= <juergen@example.test>\r\nTo: alice@example.test\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?= aus\r\n =?ISO-8859-1?Q?K=F6ln?=\r\nDate: Mon, 30 Nov 2026 13:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nSch=F6ne Gr=FC=DFe\r\n",
-		"empty": "From: eve@example.test\r\nTo: alice@example.test\r\nSubject: (empty)\r\nDate: Mon, 30 Nov 2026 14:00:00 +0000\r\n\r\n",
+		"attachment":  "From: Dave <dave@example.test>\r\nTo: alice@example.test\r\nSubject: Invoice\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=YY\r\n\r\n--YY\r\nContent-Type: text/plain\r\n\r\nInvoice attached.\r\n--YY\r\nContent-Type: application/pdf; name=invoice.pdf\r\nContent-Disposition: attachment; filename=invoice.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCg==\r\n--YY--\r\n",
+		"latin1":      "From: =?ISO-8859-1?Q?J=FCrgen?= <juergen@example.test>\r\nTo: alice@example.test\r\nSubject: =?UTF-8?B?R3LDvMOfZQ==?= aus\r\n =?ISO-8859-1?Q?K=F6ln?=\r\nDate: Mon, 30 Nov 2026 13:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nSch=F6ne Gr=FC=DFe\r\n",
+		"empty":       "From: eve@example.test\r\nTo: alice@example.test\r\nSubject: (empty)\r\nDate: Mon, 30 Nov 2026 14:00:00 +0000\r\n\r\n",
 	}
 }
 
