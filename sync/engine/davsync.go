@@ -96,7 +96,9 @@ func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error)
 	}
 	d.curKey = col.Key
 	if d.st, err = decodeDAVState(data, true); err != nil {
-		return nil, fmt.Errorf("engine: collection %s: %w", d.req.CollectionID, err)
+		// An unreadable state (an older format, damage) makes the device
+		// start over with this folder: Status 3, never a crash.
+		return nil, fmt.Errorf("engine: collection %s: %w: %w", d.req.CollectionID, err, eas.ErrInvalidSyncKey)
 	}
 	if err := d.applyClientCommands(ctx); err != nil {
 		return nil, err

@@ -262,6 +262,7 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 	s.patchState(ctx, deviceID, srcCollection, func(st *mailState) {
 		delete(st.View, uid)
 		delete(st.Pending, uid)
+		st.dropAdd(uid)
 	})
 	if newUID != 0 {
 		s.patchState(ctx, deviceID, dstCollection, func(st *mailState) {

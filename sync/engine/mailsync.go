@@ -161,11 +161,13 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 	// The view is needed only when something is to be done.
 	quick := len(m.req.Commands) == 0 && !m.fromPrev
 	if m.st, err = decodeMailState(data, !quick); err != nil {
-		return nil, fmt.Errorf("engine: collection %s: %w", m.req.CollectionID, err)
+		// An unreadable state (an older format, damage) makes the device
+		// start over with this folder: Status 3, never a crash.
+		return nil, fmt.Errorf("engine: collection %s: %w: %w", m.req.CollectionID, err, eas.ErrInvalidSyncKey)
 	}
 
 	mail := s.l.mail
-	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && m.st.Filter == m.req.Options.FilterType {
+	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && len(m.st.Adds) == 0 && m.st.Filter == m.req.Options.FilterType {
 		// The cheap no-change check: one STATUS.
 		stt, err := mail.Status(ctx, m.mailbox)
 		if err != nil {
@@ -241,21 +243,35 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 		ch, err := mail.ChangesSince(ctx, m.mailbox, st.UIDValidity, st.ModSeq, since)
 		switch {
 		case err == nil:
+			var adds map[uint32]bool
 			for _, c := range ch.Changed {
-				if _, inView := st.View[c.UID]; inView || !c.InternalDate.Before(since) || since.IsZero() {
-					if inView && st.View[c.UID] == flagsHash(c.Flags) {
+				if h, inView := st.View[c.UID]; inView {
+					if h == flagsHash(c.Flags) {
 						delete(st.Pending, c.UID) // back to what the device has
-						continue
+					} else {
+						st.Pending[c.UID] = pending{Flags: c.Flags}
 					}
-					st.Pending[c.UID] = pending{Flags: c.Flags}
+					continue
+				}
+				if since.IsZero() || !c.InternalDate.Before(since) {
+					if adds == nil {
+						adds = st.addsSet()
+					}
+					adds[c.UID] = true
 				}
 			}
 			for _, uid := range ch.Vanished {
 				if _, inView := st.View[uid]; inView {
 					st.Pending[uid] = pending{Deleted: true}
-				} else {
-					delete(st.Pending, uid)
+					continue
 				}
+				if adds == nil {
+					adds = st.addsSet()
+				}
+				delete(adds, uid)
+			}
+			if adds != nil {
+				st.setAdds(adds)
 			}
 			if ch.Status.HighestModSeq != st.ModSeq {
 				st.ModSeq = ch.Status.HighestModSeq
@@ -281,11 +297,17 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 		live[x.UID] = x.Flags
 	}
 	st.Pending = map[uint32]pending{}
+	adds := map[uint32]bool{}
 	for uid, flags := range live {
-		if h, ok := st.View[uid]; !ok || h != flagsHash(flags) {
+		h, ok := st.View[uid]
+		switch {
+		case !ok:
+			adds[uid] = true
+		case h != flagsHash(flags):
 			st.Pending[uid] = pending{Flags: flags}
 		}
 	}
+	st.setAdds(adds)
 	for uid := range st.View {
 		if _, ok := live[uid]; !ok {
 			st.Pending[uid] = pending{Deleted: true}
@@ -308,27 +330,23 @@ func (m *mailSync) window(ctx context.Context) error {
 	if size < 1 {
 		size = 1
 	}
-	var dels, changes, adds []uint32
+	var dels, changes []uint32
 	for uid, p := range st.Pending {
-		_, inView := st.View[uid]
-		switch {
-		case p.Deleted:
+		if p.Deleted {
 			dels = append(dels, uid)
-		case inView:
+		} else {
 			changes = append(changes, uid)
-		default:
-			adds = append(adds, uid)
 		}
 	}
 	slices.Sort(dels)
 	slices.Sort(changes)
-	slices.Sort(adds)
-	slices.Reverse(adds)
-	order := append(append(dels, changes...), adds...)
+	order := append(dels, changes...)
 	if len(order) > size {
 		order, m.res.MoreAvailable = order[:size], true
 	}
-	var toFetch []uint32
+	nAdds := min(size-len(order), len(st.Adds))
+	toFetch := slices.Clone(st.Adds[:nAdds])
+	st.Adds = st.Adds[nAdds:]
 	for _, uid := range order {
 		p := st.Pending[uid]
 		sid := m.serverID(uid)
@@ -341,11 +359,12 @@ func (m *mailSync) window(ctx context.Context) error {
 			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Change", ServerID: sid, Data: flagsData(p.Flags, m.req.Version)})
 			st.View[uid] = flagsHash(p.Flags)
 			delete(st.Pending, uid)
-		default:
-			toFetch = append(toFetch, uid)
 		}
 	}
 	if len(toFetch) == 0 {
+		if len(st.Adds) > 0 {
+			m.res.MoreAvailable = true
+		}
 		return nil
 	}
 	opts := m.s.convOptions(m.req.CollectionID, m.req.Options, m.req.Version)
@@ -359,7 +378,6 @@ func (m *mailSync) window(ctx context.Context) error {
 	}
 	for _, uid := range toFetch {
 		msg, ok := got[uid]
-		delete(st.Pending, uid)
 		if !ok {
 			continue // expunged since: nothing to send
 		}
@@ -372,7 +390,7 @@ func (m *mailSync) window(ctx context.Context) error {
 		m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Add", ServerID: m.serverID(uid), Data: data})
 		st.View[uid] = flagsHash(msg.Flags)
 	}
-	if len(st.Pending) > 0 {
+	if len(st.Pending) > 0 || len(st.Adds) > 0 {
 		m.res.MoreAvailable = true
 	}
 	return nil
@@ -429,6 +447,7 @@ func (m *mailSync) applyClientCommands(ctx context.Context) error {
 			err := m.deleteMessage(ctx, uid)
 			delete(st.View, uid)
 			delete(st.Pending, uid)
+			st.dropAdd(uid)
 			if err != nil && !errors.Is(err, eas.ErrNotFound) {
 				resp.Status = statusFor(err, eas.SyncStatusServerError)
 				m.res.Responses = append(m.res.Responses, resp)
@@ -614,5 +633,5 @@ func (s *session) ItemEstimate(ctx context.Context, deviceID, collectionID, sync
 	if err := ms.collectServerChanges(ctx); err != nil {
 		return 0, err
 	}
-	return len(st.Pending), nil
+	return len(st.Pending) + len(st.Adds), nil
 }
