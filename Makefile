@@ -10,7 +10,7 @@ GUI_PKGS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
 # Real servers the integration tests start on loopback, and libwbxml's tools.
 TEST_PKGS := $(GUI_PKGS) dovecot-imapd dovecot-submissiond dovecot-managesieved \
-	dovecot-sieve radicale libwbxml2-utils
+	dovecot-sieve radicale libwbxml2-utils iproute2 xvfb x11-utils
 
 .PHONY: all build run test deps-run deps-test vet fuzz bench nogui clean
 

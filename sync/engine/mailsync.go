@@ -123,7 +123,8 @@ type mailSync struct {
 	st       *mailState
 	curKey   int
 	fromPrev bool
-	dirty    bool // state changed without changes for the device
+	dirty    bool                // state changed without changes for the device
+	pre      *source.MailChanges // changes already fetched by the quick check
 	res      server.SyncCollectionResult
 }
 
@@ -168,14 +169,29 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 
 	mail := s.l.mail
 	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && len(m.st.Adds) == 0 && m.st.Filter == m.req.Options.FilterType {
-		// The cheap no-change check: one STATUS.
-		stt, err := mail.Status(ctx, m.mailbox)
-		if err != nil {
-			return nil, fmt.Errorf("engine: status %s: %w", m.mailbox, err)
-		}
-		if stt.UIDValidity == m.st.UIDValidity && stt.HighestModSeq == m.st.ModSeq {
+		// The cheap no-change check: with QRESYNC one EXAMINE tells that
+		// HIGHESTMODSEQ did not move (RFC 7162 3.2: expunges raise it too).
+		since := filterSince(m.req.Options.FilterType, m.now)
+		ch, err := mail.ChangesSince(ctx, m.mailbox, m.st.UIDValidity, m.st.ModSeq, since)
+		switch {
+		case err == nil && ch.Status.HighestModSeq == m.st.ModSeq && len(ch.Changed) == 0 && len(ch.Vanished) == 0:
 			m.res.SyncKey = strconv.Itoa(m.curKey)
 			return &m.res, nil
+		case err == nil:
+			m.pre = &ch // reused below: no second round trip
+		case errors.Is(err, source.ErrNoCondstore):
+			stt, err := mail.Status(ctx, m.mailbox)
+			if err != nil {
+				return nil, fmt.Errorf("engine: status %s: %w", m.mailbox, err)
+			}
+			if stt.UIDValidity == m.st.UIDValidity && stt.HighestModSeq == m.st.ModSeq {
+				m.res.SyncKey = strconv.Itoa(m.curKey)
+				return &m.res, nil
+			}
+		case errors.Is(err, source.ErrUIDValidity):
+			// handled by collectServerChanges below
+		default:
+			return nil, fmt.Errorf("engine: changes of %s: %w", m.mailbox, err)
 		}
 	}
 	if quick {
@@ -240,7 +256,13 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 	since := filterSince(m.req.Options.FilterType, m.now)
 	st := m.st
 	if st.Primed && st.ModSeq > 0 && st.Filter == m.req.Options.FilterType {
-		ch, err := mail.ChangesSince(ctx, m.mailbox, st.UIDValidity, st.ModSeq, since)
+		var ch source.MailChanges
+		var err error
+		if m.pre != nil {
+			ch = *m.pre
+		} else {
+			ch, err = mail.ChangesSince(ctx, m.mailbox, st.UIDValidity, st.ModSeq, since)
+		}
 		switch {
 		case err == nil:
 			var adds map[uint32]bool

@@ -113,8 +113,9 @@
 //     wire, never buffered whole); the connection stays out of the pool
 //     until the body is closed: with at most 256 KiB left it is drained and
 //     pooled again, else closed (a half-read literal cannot be skipped).
-//     Each read pushes the read deadline 5 min ahead, so a slow reader is not
-//     cut off by imapclient's deadline for the whole literal.
+//     Reads keep pushing the read deadline 5 min ahead (at most every 3 s),
+//     so a slow reader is not cut off by imapclient's deadline for the
+//     whole literal.
 //   - Writes never touch other messages: Delete is UID STORE +FLAGS.SILENT
 //     (\Deleted) + UID EXPUNGE (RFC 4315); Move is UID MOVE (RFC 6851) or
 //     UID COPY + UID STORE + UID EXPUNGE. Delete without UIDPLUS, and Move

@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"easbridge/server/eas"
+	"easbridge/sync/source"
 )
 
 // ErrInvalidName is wrapped by the error for a folder name the source will
@@ -58,6 +59,7 @@ func passThrough(err error) bool {
 	for _, s := range []error{
 		eas.ErrAuthFailed, eas.ErrBackendUnavailable, eas.ErrNotFound, eas.ErrExists,
 		eas.ErrSpecialFolder, eas.ErrNotSupported, ErrClosed, ErrInvalidName,
+		source.ErrUIDValidity, source.ErrNoCondstore,
 		context.Canceled, context.DeadlineExceeded,
 	} {
 		if errors.Is(err, s) {

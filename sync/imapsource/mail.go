@@ -643,15 +643,16 @@ func (a *Account) openBody(ctx context.Context, op, mailbox string, uid uint32, 
 
 // bodyStream is a body being read off its connection.
 type bodyStream struct {
-	a    *Account
-	pc   *poolConn
-	cmd  *imapclient.FetchCommand
-	msg  *imapclient.FetchMessageData
-	lit  io.Reader
-	left int64
-	stop func() bool
-	done bool
-	err  error
+	a        *Account
+	pc       *poolConn
+	cmd      *imapclient.FetchCommand
+	msg      *imapclient.FetchMessageData
+	lit      io.Reader
+	left     int64
+	stop     func() bool
+	done     bool
+	err      error
+	extended time.Time // when the read deadline was last pushed
 }
 
 func (s *bodyStream) Read(p []byte) (int, error) {
@@ -661,7 +662,10 @@ func (s *bodyStream) Read(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
-	s.pc.w.extendRead(literalIdle)
+	if now := time.Now(); now.Sub(s.extended) > literalIdle/100 {
+		s.extended = now
+		s.pc.w.extendRead(literalIdle)
+	}
 	n, err := s.lit.Read(p)
 	s.left -= int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {

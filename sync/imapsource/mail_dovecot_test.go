@@ -4,10 +4,10 @@ package imapsource
 // QRESYNC, MOVE, UIDPLUS, SPECIAL-USE).
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -487,7 +488,7 @@ func TestDovecotChanges(t *testing.T) {
 	}
 	d.CreateMailbox(t, "alice", "Box")
 	d.Append(t, "alice", "Box", mk("in new box"))
-	if _, err := a.ChangesSince(ctx, "Box", bst.UIDValidity, bst.HighestModSeq, time.Time{}); !errors.Is(err, source.ErrUIDValidity) {
+	if _, err := a.ChangesSince(ctx, "Box", bst.UIDValidity, bst.HighestModSeq, time.Time{}); !errors.Is(err, source.ErrUIDValidity) || errors.Is(err, eas.ErrBackendUnavailable) {
 		t.Errorf("recreated mailbox: %v", err)
 	}
 	if _, err := a.ChangesSince(ctx, "Gone", 1, 1, time.Time{}); !errors.Is(err, eas.ErrNotFound) {
@@ -732,9 +733,9 @@ func (h *heapWatch) end() uint64 {
 	return <-h.done
 }
 
-// streamPart copies one part to a hash, returning the octets, the bytes
+// streamPart copies one part to w, returning the octets, the bytes
 // allocated meanwhile and the peak heap growth.
-func streamPart(tb testing.TB, a *Account, uid uint32, path []int) (n int64, sum [32]byte, alloc, peak uint64) {
+func streamPart(tb testing.TB, a *Account, uid uint32, path []int, w io.Writer) (n int64, alloc, peak uint64) {
 	tb.Helper()
 	ctx := ctxT(tb)
 	var before, after runtime.MemStats
@@ -744,8 +745,7 @@ func streamPart(tb testing.TB, a *Account, uid uint32, path []int) (n int64, sum
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := sha256.New()
-	n, err = io.Copy(h, rc)
+	n, err = io.Copy(w, rc)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -757,8 +757,7 @@ func streamPart(tb testing.TB, a *Account, uid uint32, path []int) (n int64, sum
 	if n != size {
 		tb.Errorf("streamed %d octets, size said %d", n, size)
 	}
-	copy(sum[:], h.Sum(nil))
-	return n, sum, after.TotalAlloc - before.TotalAlloc, peak
+	return n, after.TotalAlloc - before.TotalAlloc, peak
 }
 
 func TestDovecotOpenPart50MB(t *testing.T) {
@@ -768,9 +767,12 @@ func TestDovecotOpenPart50MB(t *testing.T) {
 	want := sha256.Sum256(part)
 	a := newTestAccount(t, mustParse(t, "imap://"+d.IMAPAddr), "alice", "alicepw")
 	runtime.GC()
+	h := sha256.New()
 	start := time.Now()
-	n, sum, alloc, peak := streamPart(t, a, uid, []int{2})
+	n, alloc, peak := streamPart(t, a, uid, []int{2}, h)
 	took := time.Since(start)
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
 	t.Logf("streamed %d octets in %v (%.0f MB/s): allocated %.2f MB, peak heap growth %.2f MB",
 		n, took, float64(n)/took.Seconds()/1e6, float64(alloc)/1e6, float64(peak)/1e6)
 	if sum != want {
@@ -793,7 +795,7 @@ func BenchmarkOpenPart50MB(b *testing.B) {
 		b.StopTimer()
 		runtime.GC()
 		b.StartTimer()
-		_, _, alloc, peak := streamPart(b, a, uid, []int{2})
+		_, alloc, peak := streamPart(b, a, uid, []int{2}, io.Discard)
 		maxAlloc, maxPeak = max(maxAlloc, alloc), max(maxPeak, peak)
 	}
 	b.ReportMetric(float64(maxPeak)/1e6, "max-heap-growth-MB")
@@ -804,7 +806,8 @@ func BenchmarkOpenPart50MB(b *testing.B) {
 // (or a few pipelined ones for a sparse UID set), streamed.
 func TestDovecotList10k(t *testing.T) {
 	const n = 10000
-	d := testenv.StartDovecot(t, testenv.DovecotOptions{})
+	// No fsync per message: seeding is the slow part of this test.
+	d := testenv.StartDovecot(t, testenv.DovecotOptions{ExtraConfig: "mail_fsync = never\n"})
 	now := time.Now().Truncate(time.Second)
 	old := now.AddDate(0, -6, 0)
 	// Every other message is old, so that the recent ones form a sparse
@@ -864,11 +867,13 @@ func TestDovecotList10k(t *testing.T) {
 	t.Logf("ChangesSince with one change among %d: %v, commands %q", n, took, names)
 }
 
-// appendMany stores n messages in alice's INBOX with pipelined APPENDs
-// (LITERAL+, RFC 7888) on a plain connection: imapclient waits for a
-// continuation per APPEND, which makes 10,000 of them take minutes.
+// appendMany stores n messages in alice's INBOX with MULTIAPPEND (RFC 3502)
+// of batch messages each, pipelined, with LITERAL+ (RFC 7888), on a plain
+// connection: one APPEND per message through imapclient (which waits for a
+// continuation each time) takes minutes for 10,000.
 func appendMany(t *testing.T, addr string, n int, msg func(i int) ([]byte, time.Time)) {
 	t.Helper()
+	const batch = 500
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -903,22 +908,98 @@ func appendMany(t *testing.T, addr string, n int, msg func(i int) ([]byte, time.
 				done <- fmt.Errorf("append: %q", line)
 				return
 			}
-			if strings.HasPrefix(line, fmt.Sprintf("A%d ", n)) {
+			if strings.HasPrefix(line, fmt.Sprintf("A%d ", (n+batch-1)/batch)) {
 				done <- nil
 				return
 			}
 		}
 	}()
+	tags := 0
 	for i := range n {
 		raw, date := msg(i)
-		fmt.Fprintf(bw, "A%d APPEND INBOX %q {%d+}\r\n", i+1, date.Format("_2-Jan-2006 15:04:05 -0700"), len(raw))
+		if i%batch == 0 {
+			tags++
+			fmt.Fprintf(bw, "A%d APPEND INBOX", tags)
+		}
+		fmt.Fprintf(bw, " %q {%d+}\r\n", date.Format("_2-Jan-2006 15:04:05 -0700"), len(raw))
 		bw.Write(raw)
-		bw.WriteString("\r\n")
+		if i%batch == batch-1 || i == n-1 {
+			bw.WriteString("\r\n")
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Many callers at once share the pool: each connection enables QRESYNC
+// and tracks its selection on its own.
+func TestDovecotMailConcurrent(t *testing.T) {
+	d := testenv.StartDovecot(t, testenv.DovecotOptions{})
+	for _, box := range []string{"A", "B"} {
+		d.CreateMailbox(t, "alice", box)
+	}
+	var uids []uint32
+	for i := range 6 {
+		raw := seedMessages()[i%3].raw
+		for _, box := range []string{"INBOX", "A", "B"} {
+			u := uint32(d.Append(t, "alice", box, raw))
+			if box == "INBOX" {
+				uids = append(uids, u)
+			}
+		}
+	}
+	ctx := ctxT(t)
+	a := newTestAccount(t, mustParse(t, "imap://"+d.IMAPAddr), "alice", "alicepw")
+	st := map[string]source.MailboxStatus{}
+	for _, box := range []string{"INBOX", "A", "B"} {
+		s, err := a.Status(ctx, box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st[box] = s
+	}
+	errs := make(chan error, 64)
+	var wg sync.WaitGroup
+	for g := range 12 {
+		wg.Go(func() {
+			for i := range 5 {
+				box := []string{"INBOX", "A", "B"}[(g+i)%3]
+				ch, err := a.ChangesSince(ctx, box, st[box].UIDValidity, st[box].HighestModSeq-1, time.Time{})
+				if err != nil {
+					errs <- fmt.Errorf("ChangesSince %s: %w", box, err)
+					return
+				}
+				if len(ch.Changed) == 0 {
+					errs <- fmt.Errorf("ChangesSince %s: nothing changed", box)
+				}
+				msgs, err := a.Fetch(ctx, box, uids, source.FetchSpec{TextLimit: 1000})
+				if err != nil || len(msgs) != len(uids) {
+					errs <- fmt.Errorf("Fetch %s: %d, %w", box, len(msgs), err)
+					return
+				}
+				rc, _, err := a.OpenPart(ctx, box, uids[1], []int{3})
+				if err != nil {
+					errs <- fmt.Errorf("OpenPart %s: %w", box, err)
+					return
+				}
+				b, err := io.ReadAll(rc)
+				rc.Close()
+				if err != nil || string(b) != pdfB64 {
+					errs <- fmt.Errorf("OpenPart %s: %q, %w", box, b, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := a.numConns(); n > DefaultMaxConns {
+		t.Errorf("%d connections", n)
 	}
 }
