@@ -626,7 +626,7 @@ func (a *Account) openBody(ctx context.Context, op, mailbox string, uid uint32, 
 			break
 		}
 		if it, ok := item.(imapclient.FetchItemDataBodySection); ok {
-			s := &bodyStream{a: a, pc: pc, cmd: cmd, msg: msg, stop: stop}
+			s := &bodyStream{ctx: ctx, a: a, pc: pc, cmd: cmd, msg: msg, stop: stop}
 			if it.Literal == nil { // NIL: no such part
 				s.lit = strings.NewReader("")
 				return s, 0, nil
@@ -643,6 +643,7 @@ func (a *Account) openBody(ctx context.Context, op, mailbox string, uid uint32, 
 
 // bodyStream is a body being read off its connection.
 type bodyStream struct {
+	ctx      context.Context
 	a        *Account
 	pc       *poolConn
 	cmd      *imapclient.FetchCommand
@@ -660,6 +661,11 @@ func (s *bodyStream) Read(p []byte) (int, error) {
 		return 0, errors.New("imapsource: read from closed body")
 	}
 	if s.err != nil {
+		return 0, s.err
+	}
+	if s.ctx != nil && s.ctx.Err() != nil {
+		// The caller's context ended: stop even if data is buffered.
+		s.err = fmt.Errorf("imapsource: reading body: %w", s.ctx.Err())
 		return 0, s.err
 	}
 	if now := time.Now(); now.Sub(s.extended) > literalIdle/100 {
