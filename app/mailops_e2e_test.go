@@ -23,7 +23,18 @@ func TestMailOperationsAgainstDovecot(t *testing.T) {
 	if _, err := c.Provision(ctx); err != nil {
 		t.Fatal(err)
 	}
-	inbox, _, archive := inboxID(t, c)
+	var inbox, archive, drafts string
+	_, folders, _, _ := c.FolderSync(ctx, "0")
+	for _, f := range folders {
+		switch f.DisplayName {
+		case "Inbox":
+			inbox = f.ServerID
+		case "Archive":
+			archive = f.ServerID
+		case "Drafts":
+			drafts = f.ServerID
+		}
+	}
 	a := syncOnce(t, c, inbox, "0", 100)
 	a = syncOnce(t, c, inbox, a.key, 100)
 	key := a.key
@@ -157,6 +168,31 @@ func TestMailOperationsAgainstDovecot(t *testing.T) {
 		if id == bySubject["Report"] {
 			t.Error("the moved message came back as a Delete")
 		}
+	}
+
+	// A draft written on a 16.1 phone lands in Drafts, once.
+	d := syncOnce(t, c, drafts, "0", 100)
+	d = syncOnce(t, c, drafts, d.key, 100)
+	as := wbxml.NSAirSync
+	draft := wbxml.New(as, "Add", wbxml.Text(as, "ClientId", "draft-1"), wbxml.New(as, "ApplicationData",
+		wbxml.Text(wbxml.NSEmail, "To", "bob@example.test"),
+		wbxml.Text(wbxml.NSEmail, "Subject", "Unfinished thoughts"),
+		wbxml.New(wbxml.NSAirSyncBase, "Body", wbxml.Int(wbxml.NSAirSyncBase, "Type", 1), wbxml.Text(wbxml.NSAirSyncBase, "Data", "To be continued"))))
+	d = syncOnce(t, c, drafts, d.key, 100, draft)
+	if len(d.resp) != 1 || d.resp[0].ChildText(as, "Status") != "1" {
+		t.Fatalf("draft add: %s", wbxml.XMLString(d.root))
+	}
+	d2 := syncOnce(t, c, drafts, d.key, 100, draft) // the answer was lost: no second draft
+	if len(d2.resp) != 1 || d2.resp[0].ChildText(as, "ServerId") != d.resp[0].ChildText(as, "ServerId") || len(d2.adds) != 0 {
+		t.Fatalf("repeated draft add: %s", wbxml.XMLString(d2.root))
+	}
+	if !mailboxHas(t, w.dovecot, "Drafts", "Unfinished thoughts") {
+		t.Error("the draft is not in Drafts")
+	}
+	// Outside Drafts an Add is refused for that item only.
+	x := syncOnce(t, c, inbox, a.key, 100, draft)
+	if x.status != 1 || len(x.resp) != 1 || x.resp[0].ChildText(as, "Status") == "1" {
+		t.Errorf("add in Inbox: %s", wbxml.XMLString(x.root))
 	}
 
 	// The 12.1 raw-MIME SendMail.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -477,12 +478,16 @@ func (m *mailSync) applyClientCommands(ctx context.Context) error {
 		case "Fetch":
 			fetches = append(fetches, c)
 		case "Add":
-			resp.Status = eas.SyncStatusServerError
 			if id, ok := st.ClientIDs[c.ClientID]; ok && c.ClientID != "" {
 				resp.Status, resp.ServerID = eas.SyncStatusSuccess, m.serverID(id)
+			} else if uid, err := m.addDraft(ctx, c); err != nil {
+				resp.Status = statusFor(err, eas.SyncStatusServerError)
+				m.s.e.log.Info("engine: client Add of a message refused", "mailbox", m.mailbox, "err", err)
 			} else {
-				// Adding mail is allowed only as drafts (16.x); not yet.
-				m.s.e.log.Info("engine: client Add of a message refused", "mailbox", m.mailbox)
+				resp.Status, resp.ServerID = eas.SyncStatusSuccess, m.serverID(uid)
+				if c.ClientID != "" {
+					st.ClientIDs[c.ClientID] = uid
+				}
 			}
 			m.res.Responses = append(m.res.Responses, resp)
 		}
@@ -516,6 +521,32 @@ func (m *mailSync) applyClientCommands(ctx context.Context) error {
 		m.res.Responses = append(m.res.Responses, resp)
 	}
 	return nil
+}
+
+// addDraft stores a client's new message, allowed only in the Drafts
+// folder and from EAS 16.0 (MS-ASEMAIL 3.1.5.3 drafts).
+func (m *mailSync) addDraft(ctx context.Context, c server.ClientCommand) (uint32, error) {
+	mail := m.s.l.mail
+	drafts, err := mail.SpecialUse(ctx, `\Drafts`)
+	if err != nil {
+		return 0, err
+	}
+	if !m.req.Version.AtLeast(eas.V160) || drafts == "" || drafts != m.mailbox {
+		return 0, eas.Errorf(eas.SyncStatusProtocolError, "messages can only be added as drafts (16.0+) in the Drafts folder")
+	}
+	raw, err := mailconv.DraftMIME(c.Data, mailconv.DraftOptions{From: m.s.l.email, Date: m.now})
+	if err != nil {
+		return 0, eas.Errorf(eas.SyncStatusConversionError, "draft: %v", err)
+	}
+	uid, err := mail.Append(ctx, m.mailbox, []string{`\Draft`, `\Seen`}, m.now, bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		return 0, err
+	}
+	if uid == 0 {
+		return 0, eas.Errorf(eas.SyncStatusServerError, "the server did not tell the draft's UID")
+	}
+	m.st.View[uid] = flagsHash([]string{`\Draft`, `\Seen`})
+	return uid, nil
 }
 
 func (m *mailSync) applyChange(ctx context.Context, uid uint32, data *wbxml.Element) error {
