@@ -56,6 +56,8 @@ type Runtime struct {
 	mu       gosync.Mutex
 	lastErr  string
 	serveErr error
+
+	manage manageState // policy, pause, redaction: changed from the UI (manage.go)
 }
 
 // Start brings up everything the configuration asks for and starts serving.
@@ -85,10 +87,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 	if err != nil {
 		return nil, err
 	}
-	policy := cfg.Policy
+	if err := r.initManage(); err != nil {
+		return nil, err
+	}
 	eopts := engine.Options{
 		Store: r.Store, Accounts: accounts, Log: log.With("part", "engine"),
-		Policy: func() eas.Policy { return policy },
+		Policy: r.Policy, // changed at run time by SetPolicy
 	}
 	if sec != nil {
 		eopts.Secrets = sec
@@ -133,7 +137,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 	r.listener, r.addr = ln, ln.Addr().String()
 	// The EAS server answers everything but the pairing pages.
 	root := http.NewServeMux()
-	root.Handle("/", server.New(sopts))
+	root.Handle("/", r.pauseGate(server.New(sopts)))
 	pair := pairing.Handler(r.pairingInfo)
 	root.Handle("/setup", pair)
 	root.Handle("/setup/", pair)
@@ -288,7 +292,7 @@ func (r *Runtime) trace(ex server.Exchange) {
 
 func (r *Runtime) xmlOf(root *wbxml.Element, n int) string {
 	switch {
-	case root != nil && r.cfg.RedactLogs:
+	case root != nil && r.Redact():
 		return wbxml.XMLString(logbus.RedactTree(root, 256))
 	case root != nil:
 		// Bodies whole, but passwords still removed.

@@ -1,8 +1,13 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -27,12 +32,15 @@ type Logs struct {
 	Filter   *widget.Entry
 	Pause    *widget.Button
 	Clear    *widget.Button
+	Export   *widget.Button // writes the visible exchanges to a file
+	Redact   *widget.Check  // the runtime's redaction of logged bodies
 	Summary  *widget.Label
 	Detail   *widget.Label    // header line of the selected exchange
 	Request  *widget.TextGrid // request XML of the selected exchange
 	Response *widget.TextGrid // response XML of the selected exchange
 
 	src      Source
+	run      *runner    // set by NewWindow; Export needs its window
 	entries  []logEntry // oldest first, at most MaxLogLines
 	visible  []int      // indices into entries matching the filter
 	terms    []string   // lowercased filter terms, all must match
@@ -97,6 +105,12 @@ func newLogs(a fyne.App, src Source) *Logs {
 	l.Filter.OnChanged = l.SetFilter
 	l.Pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), func() { l.SetPaused(!l.paused) })
 	l.Clear = widget.NewButtonWithIcon("Clear", theme.DeleteIcon(), l.ClearAll)
+	l.Export = widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), l.exportDialog)
+	l.Redact = widget.NewCheck("Redact", nil)
+	if src != nil {
+		l.Redact.SetChecked(src.Redact())
+		l.Redact.OnChanged = src.SetRedact
+	}
 
 	pane := func(title string, g *widget.TextGrid) fyne.CanvasObject {
 		g.ShowLineNumbers = false
@@ -112,7 +126,7 @@ func newLogs(a fyne.App, src Source) *Logs {
 	split := container.NewVSplit(l.List, detail)
 	split.Offset = 0.4
 
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(l.Pause, l.Clear), l.Filter)
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(l.Redact, l.Pause, l.Clear, l.Export), l.Filter)
 	l.Content = container.NewBorder(bar, l.Summary, nil, nil, split)
 	l.updateSummary()
 	return l
@@ -152,6 +166,55 @@ func (l *Logs) Add(exs ...logbus.Exchange) {
 	if l.selID == 0 {
 		l.List.ScrollToBottom()
 	}
+}
+
+// ExportTo writes the visible exchanges, oldest first, as logbus.WriteTo
+// does.
+func (l *Logs) ExportTo(w io.Writer) error {
+	for _, j := range l.visible {
+		if err := logbus.WriteTo(w, l.entries[j].ex); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exportDialog asks for a file name and writes the visible exchanges to
+// it (created 0600: exchanges may hold mail content).
+func (l *Logs) exportDialog() {
+	if l.run == nil || len(l.visible) == 0 {
+		return
+	}
+	var b strings.Builder
+	if err := l.ExportTo(&b); err != nil { // snapshot on the UI goroutine
+		l.run.lastModal = showInfo(l.run.win, "Export failed", err.Error())
+		return
+	}
+	text, n := b.String(), len(l.visible)
+	name := widget.NewEntry()
+	name.SetText(defaultExportPath(time.Now()))
+	l.run.lastModal = showModal(l.run.win, "Export exchanges",
+		fmt.Sprintf("Write the %s shown to this file:", countText(n, "exchange", "exchanges")), "Save", false, name, func() {
+			path := name.Text
+			l.run.Go(func(context.Context) func() {
+				err := os.WriteFile(path, []byte(text), 0o600)
+				return func() {
+					if err != nil {
+						l.run.lastModal = showInfo(l.run.win, "Export failed", err.Error())
+						return
+					}
+					l.Summary.SetText(fmt.Sprintf("Exported %s to %s.", countText(n, "exchange", "exchanges"), path))
+				}
+			})
+		})
+}
+
+func defaultExportPath(now time.Time) string {
+	dir, err := os.UserHomeDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "easbridge-exchanges-"+now.Format("20060102-150405")+".txt")
 }
 
 // Lines are the visible lines, oldest first.

@@ -9,7 +9,7 @@ import (
 )
 
 // Tray is the system tray menu: a status line, the last error if any,
-// "Open window", "Copy server URL" and "Quit". Its methods run on the UI
+// "Open window", "Copy server URL", "Pause sync"/"Resume sync" and "Quit". Its methods run on the UI
 // goroutine.
 type Tray struct {
 	Menu    *fyne.Menu
@@ -17,9 +17,12 @@ type Tray struct {
 	Error   *fyne.MenuItem // disabled: the last error; in the menu only when there is one
 	Open    *fyne.MenuItem
 	CopyURL *fyne.MenuItem
+	Pause   *fyne.MenuItem // "Pause sync" or "Resume sync"
 	Quit    *fyne.MenuItem
 
 	desk desktop.App
+	src  Source
+	last app.Status
 }
 
 // NewTray installs the tray icon and menu when a supports a system tray
@@ -34,7 +37,7 @@ func NewTray(a fyne.App, w *Window) *Tray {
 }
 
 func newTray(a fyne.App, desk desktop.App, w *Window) *Tray {
-	t := &Tray{desk: desk}
+	t := &Tray{desk: desk, src: w.src}
 	t.Status = fyne.NewMenuItem("Starting…", nil)
 	t.Status.Disabled = true
 	t.Error = fyne.NewMenuItem("", nil)
@@ -48,6 +51,7 @@ func newTray(a fyne.App, desk desktop.App, w *Window) *Tray {
 			a.Clipboard().SetContent(u)
 		}
 	})
+	t.Pause = fyne.NewMenuItem("Pause sync", func() { t.SetPaused(!t.src.Paused()) })
 	t.Quit = fyne.NewMenuItem("Quit", a.Quit)
 	t.Quit.IsQuit = true
 	t.Menu = fyne.NewMenu("easbridge")
@@ -63,27 +67,43 @@ func (t *Tray) items() []*fyne.MenuItem {
 	if t.Error.Label != "" {
 		items = append(items, t.Error)
 	}
-	return append(items, fyne.NewMenuItemSeparator(), t.Open, t.CopyURL, fyne.NewMenuItemSeparator(), t.Quit)
+	return append(items, fyne.NewMenuItemSeparator(), t.Open, t.CopyURL, t.Pause, fyne.NewMenuItemSeparator(), t.Quit)
 }
 
 // SetStatus updates the status lines; the menu is rebuilt only when they
 // change.
 func (t *Tray) SetStatus(s app.Status) {
+	t.last = s
 	status := "Stopped"
-	if s.Running {
+	paused := t.src != nil && t.src.Paused()
+	switch {
+	case s.Running && paused:
+		status = "Sync paused — " + countText(len(s.Devices), "device", "devices")
+	case s.Running:
 		status = "Running — " + countText(len(s.Devices), "device", "devices")
+	}
+	pauseLabel := "Pause sync"
+	if paused {
+		pauseLabel = "Resume sync"
 	}
 	errText := ""
 	if s.LastError != "" {
 		errText = "Error: " + ellipsis(firstLine(s.LastError), 80)
 	}
-	if status == t.Status.Label && errText == t.Error.Label {
+	if status == t.Status.Label && errText == t.Error.Label && pauseLabel == t.Pause.Label {
 		return
 	}
-	t.Status.Label, t.Error.Label = status, errText
+	t.Status.Label, t.Error.Label, t.Pause.Label = status, errText, pauseLabel
 	t.CopyURL.Disabled = len(s.URLs) == 0
 	t.Menu.Items = t.items()
 	t.desk.SetSystemTrayMenu(t.Menu) // what Menu.Refresh does for the tray
+}
+
+// SetPaused pauses or resumes sync (the server answers 503 meanwhile) and
+// updates the menu.
+func (t *Tray) SetPaused(p bool) {
+	t.src.SetPaused(p)
+	t.SetStatus(t.last)
 }
 
 // closeBehaviour makes closing the window hide it while a tray can bring

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"image/png"
 	"os"
@@ -18,18 +19,130 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"easbridge/app"
+	"easbridge/app/config"
 	"easbridge/app/logbus"
 	"easbridge/server/eas"
 )
 
-// fakeSource is a settable status over a real log bus.
+// fakeSource is a settable status over a real log bus; the management
+// actions are recorded in calls and change st.Devices.
 type fakeSource struct {
 	*logbus.Bus
-	mu sync.Mutex
-	st app.Status
+	mu       sync.Mutex
+	st       app.Status
+	calls    []string
+	policy   eas.Policy
+	paused   bool
+	redact   bool
+	accounts []config.Account
+	results  []app.CheckResult
 }
 
-func newFakeSource(st app.Status) *fakeSource { return &fakeSource{Bus: logbus.New(100), st: st} }
+func newFakeSource(st app.Status) *fakeSource {
+	return &fakeSource{Bus: logbus.New(100), st: st, policy: eas.DefaultPolicy(), redact: true,
+		accounts: []config.Account{{Name: "home", IMAP: "imaps://mail.example.com", SMTP: "smtps://mail.example.com", DAV: "https://dav.example.com/"}},
+		results: []app.CheckResult{
+			{Server: "IMAP imaps://mail.example.com", OK: true, Message: "logged in"},
+			{Server: "SMTP smtps://mail.example.com", OK: false, Message: "wrong user name or password"},
+			{Server: "DAV https://dav.example.com/", OK: false, Message: "connection refused"},
+		}}
+}
+
+func (f *fakeSource) record(s string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+}
+
+func (f *fakeSource) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+func (f *fakeSource) device(user, id string, change func(*eas.Device)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.st.Devices {
+		if f.st.Devices[i].User == user && f.st.Devices[i].ID == id {
+			if change == nil {
+				f.st.Devices = append(f.st.Devices[:i:i], f.st.Devices[i+1:]...)
+			} else {
+				change(&f.st.Devices[i])
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("device %s/%s: not found", user, id)
+}
+
+func (f *fakeSource) SetAccess(_ context.Context, user, id string, a eas.Access) error {
+	f.record("access " + id + " " + a.String())
+	return f.device(user, id, func(d *eas.Device) { d.Access = a })
+}
+
+func (f *fakeSource) RequestWipe(_ context.Context, user, id string, accountOnly bool) error {
+	f.record(fmt.Sprintf("wipe %s accountOnly=%v", id, accountOnly))
+	return f.device(user, id, func(d *eas.Device) {
+		d.Wipe = eas.WipePending
+		if accountOnly {
+			d.Wipe = eas.WipeAccountPending
+		}
+	})
+}
+
+func (f *fakeSource) ForgetDevice(_ context.Context, user, id string) error {
+	f.record("forget " + id)
+	return f.device(user, id, nil)
+}
+
+func (f *fakeSource) Policy() eas.Policy {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.policy
+}
+
+func (f *fakeSource) SetPolicy(p eas.Policy) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	f.record("policy")
+	f.mu.Lock()
+	f.policy = p
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeSource) Accounts() []config.Account { return f.accounts }
+
+func (f *fakeSource) TestAccount(_ context.Context, a config.Account, user, password string) []app.CheckResult {
+	f.record(fmt.Sprintf("test %s %s %s", a.IMAP, user, password))
+	return f.results
+}
+
+func (f *fakeSource) Paused() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.paused
+}
+
+func (f *fakeSource) SetPaused(p bool) {
+	f.mu.Lock()
+	f.paused = p
+	f.mu.Unlock()
+}
+
+func (f *fakeSource) Redact() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.redact
+}
+
+func (f *fakeSource) SetRedact(r bool) {
+	f.mu.Lock()
+	f.redact = r
+	f.mu.Unlock()
+}
 
 func (f *fakeSource) Status(context.Context) app.Status {
 	f.mu.Lock()
@@ -409,7 +522,7 @@ func TestTray(t *testing.T) {
 	st := demoStatus()
 	w.SetStatus(st)
 	tr.SetStatus(st)
-	if got := strings.Join(menuLabels(desk.menu), "|"); got != "Running — 1 device|---|Open window|Copy server URL|---|Quit" {
+	if got := strings.Join(menuLabels(desk.menu), "|"); got != "Running — 1 device|---|Open window|Copy server URL|Pause sync|---|Quit" {
 		t.Errorf("menu = %s", got)
 	}
 	sets := desk.sets
@@ -457,24 +570,47 @@ func TestRunStopsWhenAppQuits(t *testing.T) {
 	}
 }
 
-// TestScreenshot renders each tab with the default theme to PNG files in
-// $EASBRIDGE_UI_SHOTS (a temporary directory if unset) for a human look.
-func TestScreenshot(t *testing.T) {
+var update = flag.Bool("update", false, "TestScreenshots: write the PNGs to docs/screenshots")
+
+// TestScreenshots renders each tab with the default theme to PNG files:
+// with -update into docs/screenshots (for the README), else into
+// $EASBRIDGE_UI_SHOTS or a temporary directory.
+func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("EASBRIDGE_UI_SHOTS")
-	if dir == "" {
+	switch {
+	case *update:
+		dir = filepath.Join("..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	case dir == "":
 		dir = t.TempDir()
 	}
-	h := newHarness(t, demoStatus(), exchange("ANDROIDC0FFEE01", "FolderSync", 200, 1))
+	st := demoStatus()
+	st.Devices = append(st.Devices, eas.Device{
+		User: "alice@example.com", ID: "IPHONE2", Type: "iPhone", Model: "iPhone 15", OS: "iOS 18.3",
+		ProtocolVersion: "16.1", Access: eas.AccessBlocked, Wipe: eas.WipeNone, LastSeen: seen.Add(-26 * time.Hour),
+	})
+	h := newHarness(t, st, exchange("ANDROIDC0FFEE01", "FolderSync", 200, 1))
+	h.w.run.bg = func(f func()) { f() }
+	h.w.run.ui = func(f func()) { f() }
 	h.a.Settings().SetTheme(theme.DefaultTheme())
 	h.src.Publish(exchange("ANDROIDC0FFEE01", "Sync", 200, 1))
 	e := exchange("IPHONE2", "SendMail", 500, 0)
 	e.Error = "smtp: 554 relay denied"
 	h.src.Publish(e)
 	h.pump("lines", func() bool { return len(h.w.Logs.Lines()) == 3 })
-	h.pump("status", func() bool { return len(h.w.Devices.Rows()) == 1 })
+	h.pump("status", func() bool { return len(h.w.Devices.Rows()) == 2 })
 	h.w.Logs.List.Select(1)
+	h.w.Tabs.SelectIndex(TabDevices)
+	h.w.Devices.Select(0)
+	a := h.w.Accounts
+	a.Fill(h.src.Accounts()[0])
+	a.User.SetText("alice")
+	a.Password.SetText("secret")
+	test.Tap(a.Test)
 
-	for i, name := range []string{"overview", "devices", "logs"} {
+	for i, name := range []string{"overview", "devices", "policies", "accounts", "logs"} {
 		h.w.Tabs.SelectIndex(i)
 		img := h.w.Window.Canvas().Capture()
 		path := filepath.Join(dir, name+".png")
