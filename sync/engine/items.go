@@ -260,14 +260,14 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 		return "", eas.Errorf(5, "move: %v", err)
 	}
 	s.patchState(ctx, deviceID, srcCollection, func(st *mailState) {
-		delete(st.View, uid)
+		st.View.Delete(uid)
 		delete(st.Pending, uid)
 		st.dropAdd(uid)
 	})
 	if newUID != 0 {
 		s.patchState(ctx, deviceID, dstCollection, func(st *mailState) {
 			if st.View != nil && st.Primed {
-				st.View[newUID] = flagsHash(msgs[0].Flags)
+				st.View.Set(newUID, flagsHash(msgs[0].Flags))
 			}
 		})
 		return dstCollection + ":" + strconv.FormatUint(uint64(newUID), 10), nil

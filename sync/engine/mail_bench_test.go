@@ -65,6 +65,7 @@ func BenchmarkMail(b *testing.B) {
 	b.Run("RawFetch", func(b *testing.B) { benchRawFetch(b, dc) })
 	b.Run("NoChangeSync", func(b *testing.B) { benchNoChange(b, dc) })
 	b.Run("Attachment50MB", func(b *testing.B) { benchAttachment(b, dc) })
+	b.Run("Breakdown", func(b *testing.B) { benchBreakdown(b, newBenchEnv(b, dc)) })
 }
 
 type benchEnv struct {

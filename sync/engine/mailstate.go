@@ -21,9 +21,9 @@ type mailState struct {
 	Primed      bool   // the first window was computed (List done)
 	Mailbox     string // IMAP name when the state was written
 	UIDValidity uint32
-	ModSeq      uint64 // HIGHESTMODSEQ reconciled up to; 0 without CONDSTORE
-	Filter      int    // FilterType the view was built with
-	View        map[uint32]uint32
+	ModSeq      uint64   // HIGHESTMODSEQ reconciled up to; 0 without CONDSTORE
+	Filter      int      // FilterType the view was built with
+	View        *uidView // nil when decoded without it
 	// Pending are changes and deletions of messages the device has.
 	Pending map[uint32]pending
 	// Adds are messages the device does not have yet, newest (highest
@@ -41,7 +41,7 @@ type pending struct {
 	Flags   []string
 }
 
-const mailStateVersion = 2
+const mailStateVersion = 3
 
 var errBadState = errors.New("engine: corrupt collection state")
 
@@ -61,7 +61,11 @@ func flagsHash(flags []string) uint32 {
 }
 
 func (m *mailState) encode() []byte {
-	b := make([]byte, 0, 64+len(m.View)*7+len(m.Pending)*16)
+	viewBytes := 0
+	if m.View != nil {
+		viewBytes = len(m.View.base) + 8*len(m.View.over)
+	}
+	b := make([]byte, 0, 64+viewBytes+len(m.Pending)*16+len(m.Adds)*3)
 	b = append(b, mailStateVersion)
 	if m.Primed {
 		b = append(b, 1)
@@ -106,14 +110,12 @@ func (m *mailState) encode() []byte {
 		b = appendString(b, id)
 		b = binary.AppendUvarint(b, uint64(m.ClientIDs[id]))
 	}
-	// The view last: UIDs ascending, delta-coded, each with its hash.
-	b = binary.AppendUvarint(b, uint64(len(m.View)))
-	prev := uint32(0)
-	for _, uid := range sortedKeys(m.View) {
-		b = binary.AppendUvarint(b, uint64(uid-prev))
-		b = binary.LittleEndian.AppendUint32(b, m.View[uid])
-		prev = uid
+	// The view last: fixed 8-byte records sorted by UID, so that it can
+	// be used in place (binary search) without decoding.
+	if m.View == nil {
+		m.View = newView(nil)
 	}
+	b = m.View.appendEncoded(b)
 	return b
 }
 
@@ -122,7 +124,7 @@ func (m *mailState) encode() []byte {
 func decodeMailState(b []byte, withView bool) (*mailState, error) {
 	m := &mailState{Pending: map[uint32]pending{}, ClientIDs: map[string]uint32{}}
 	if len(b) == 0 {
-		m.View = map[uint32]uint32{}
+		m.View = newView(nil)
 		return m, nil
 	}
 	r := stateReader{b: b}
@@ -173,12 +175,10 @@ func decodeMailState(b []byte, withView bool) (*mailState, error) {
 		return m, nil
 	}
 	nv := r.uvarint()
-	m.View = make(map[uint32]uint32, min(nv, 1<<20))
-	uid := uint32(0)
-	for i := uint64(0); i < nv && r.err == nil; i++ {
-		uid += uint32(r.uvarint())
-		m.View[uid] = r.uint32()
+	if r.err != nil || uint64(len(r.b)-r.i) != nv*8 {
+		return nil, fmt.Errorf("%w: view of %d records in %d bytes", errBadState, nv, len(r.b)-r.i)
 	}
+	m.View = newView(r.b[r.i:])
 	return m, r.err
 }
 
@@ -291,4 +291,99 @@ func (m *mailState) dropAdd(uid uint32) {
 	if i := slices.Index(m.Adds, uid); i >= 0 {
 		m.Adds = slices.Delete(m.Adds, i, i+1)
 	}
+}
+
+// uidView is what the device has: UID → flags hash. The stored records
+// (sorted, 8 bytes each) are searched in place; changes of this request
+// are kept in an overlay and merged when the state is encoded. A
+// 10,000-message view thus costs one copy per Sync, no map building.
+type uidView struct {
+	base []byte            // records: uid (LE uint32), hash (LE uint32)
+	over map[uint32]uint32 // uid → hash; 0 = deleted
+}
+
+func newView(base []byte) *uidView {
+	return &uidView{base: base, over: map[uint32]uint32{}}
+}
+
+func (v *uidView) search(uid uint32) (int, bool) {
+	n := len(v.base) / 8
+	i := sort.Search(n, func(i int) bool { return binary.LittleEndian.Uint32(v.base[i*8:]) >= uid })
+	return i, i < n && binary.LittleEndian.Uint32(v.base[i*8:]) == uid
+}
+
+// Get returns the hash the device has for uid.
+func (v *uidView) Get(uid uint32) (uint32, bool) {
+	if h, ok := v.over[uid]; ok {
+		return h, h != 0
+	}
+	if i, ok := v.search(uid); ok {
+		return binary.LittleEndian.Uint32(v.base[i*8+4:]), true
+	}
+	return 0, false
+}
+
+// Has reports whether the device has uid.
+func (v *uidView) Has(uid uint32) bool { _, ok := v.Get(uid); return ok }
+
+// Set records that the device has uid with hash h (never 0).
+func (v *uidView) Set(uid, h uint32) { v.over[uid] = h }
+
+// Delete records that the device no longer has uid.
+func (v *uidView) Delete(uid uint32) { v.over[uid] = 0 }
+
+// Each calls fn for every UID the device has, ascending.
+func (v *uidView) Each(fn func(uid, h uint32)) {
+	rec := v.appendEncoded(nil)
+	_, n := binary.Uvarint(rec)
+	for i := n; i+8 <= len(rec); i += 8 {
+		fn(binary.LittleEndian.Uint32(rec[i:]), binary.LittleEndian.Uint32(rec[i+4:]))
+	}
+}
+
+// Len is the number of UIDs the device has.
+func (v *uidView) Len() int {
+	n := 0
+	v.Each(func(uint32, uint32) { n++ })
+	return n
+}
+
+// appendEncoded appends the merged records, preceded by their count.
+func (v *uidView) appendEncoded(b []byte) []byte {
+	keys := make([]uint32, 0, len(v.over))
+	for u := range v.over {
+		keys = append(keys, u)
+	}
+	slices.Sort(keys)
+	out := make([]byte, 0, len(v.base)+len(keys)*8)
+	rec := func(uid, h uint32) {
+		out = binary.LittleEndian.AppendUint32(out, uid)
+		out = binary.LittleEndian.AppendUint32(out, h)
+	}
+	i, k := 0, 0
+	for i < len(v.base) || k < len(keys) {
+		var bu uint32
+		haveBase := i < len(v.base)
+		if haveBase {
+			bu = binary.LittleEndian.Uint32(v.base[i:])
+		}
+		switch {
+		case k < len(keys) && (!haveBase || keys[k] < bu):
+			if h := v.over[keys[k]]; h != 0 {
+				rec(keys[k], h)
+			}
+			k++
+		case k < len(keys) && keys[k] == bu:
+			if h := v.over[keys[k]]; h != 0 {
+				rec(bu, h)
+			}
+			k++
+			i += 8
+		default:
+			out = append(out, v.base[i:i+8]...)
+			i += 8
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(out)/8))
+	return append(b, out...)
 }

@@ -268,7 +268,7 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 		case err == nil:
 			var adds map[uint32]bool
 			for _, c := range ch.Changed {
-				if h, inView := st.View[c.UID]; inView {
+				if h, inView := st.View.Get(c.UID); inView {
 					if h == flagsHash(c.Flags) {
 						delete(st.Pending, c.UID) // back to what the device has
 					} else {
@@ -284,7 +284,7 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 				}
 			}
 			for _, uid := range ch.Vanished {
-				if _, inView := st.View[uid]; inView {
+				if st.View.Has(uid) {
 					st.Pending[uid] = pending{Deleted: true}
 					continue
 				}
@@ -322,7 +322,7 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 	st.Pending = map[uint32]pending{}
 	adds := map[uint32]bool{}
 	for uid, flags := range live {
-		h, ok := st.View[uid]
+		h, ok := st.View.Get(uid)
 		switch {
 		case !ok:
 			adds[uid] = true
@@ -331,11 +331,11 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 		}
 	}
 	st.setAdds(adds)
-	for uid := range st.View {
+	st.View.Each(func(uid, _ uint32) {
 		if _, ok := live[uid]; !ok {
 			st.Pending[uid] = pending{Deleted: true}
 		}
-	}
+	})
 	st.Primed, st.UIDValidity, st.ModSeq, st.Filter, st.Mailbox = true, stt.UIDValidity, stt.HighestModSeq, m.req.Options.FilterType, m.mailbox
 	m.dirty = true
 	return nil
@@ -376,11 +376,11 @@ func (m *mailSync) window(ctx context.Context) error {
 		switch {
 		case p.Deleted:
 			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Delete", ServerID: sid})
-			delete(st.View, uid)
+			st.View.Delete(uid)
 			delete(st.Pending, uid)
-		case hasUID(st.View, uid):
+		case st.View.Has(uid):
 			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Change", ServerID: sid, Data: flagsData(p.Flags, m.req.Version)})
-			st.View[uid] = flagsHash(p.Flags)
+			st.View.Set(uid, flagsHash(p.Flags))
 			delete(st.Pending, uid)
 		}
 	}
@@ -411,15 +411,13 @@ func (m *mailSync) window(ctx context.Context) error {
 			continue
 		}
 		m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Add", ServerID: m.serverID(uid), Data: data})
-		st.View[uid] = flagsHash(msg.Flags)
+		st.View.Set(uid, flagsHash(msg.Flags))
 	}
 	if len(st.Pending) > 0 || len(st.Adds) > 0 {
 		m.res.MoreAvailable = true
 	}
 	return nil
 }
-
-func hasUID(v map[uint32]uint32, uid uint32) bool { _, ok := v[uid]; return ok }
 
 func (m *mailSync) serverID(uid uint32) string {
 	return m.req.CollectionID + ":" + strconv.FormatUint(uint64(uid), 10)
@@ -468,7 +466,7 @@ func (m *mailSync) applyClientCommands(ctx context.Context) error {
 			}
 		case "Delete":
 			err := m.deleteMessage(ctx, uid)
-			delete(st.View, uid)
+			st.View.Delete(uid)
 			delete(st.Pending, uid)
 			st.dropAdd(uid)
 			if err != nil && !errors.Is(err, eas.ErrNotFound) {
@@ -545,7 +543,7 @@ func (m *mailSync) addDraft(ctx context.Context, c server.ClientCommand) (uint32
 	if uid == 0 {
 		return 0, eas.Errorf(eas.SyncStatusServerError, "the server did not tell the draft's UID")
 	}
-	m.st.View[uid] = flagsHash([]string{`\Draft`, `\Seen`})
+	m.st.View.Set(uid, flagsHash([]string{`\Draft`, `\Seen`}))
 	return uid, nil
 }
 
@@ -584,8 +582,8 @@ func (m *mailSync) applyChange(ctx context.Context, uid uint32, data *wbxml.Elem
 		}
 	}
 	next := applyFlags(current, add, remove)
-	if _, inView := m.st.View[uid]; inView {
-		m.st.View[uid] = flagsHash(next)
+	if m.st.View.Has(uid) {
+		m.st.View.Set(uid, flagsHash(next))
 	}
 	delete(m.st.Pending, uid)
 	return nil

@@ -414,15 +414,37 @@ func fetchHeads(c *imapclient.Client, uids []uint32, spec source.FetchSpec, byUI
 	if spec.RawLimit > 0 {
 		opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: spec.RawLimit}})
 	}
+	if spec.TextLimit > 0 {
+		// Speculatively part 1 too: the body of a single-part message
+		// (RFC 3501 6.4.5: a non-multipart message has only part 1) or the
+		// first part of a multipart one, which is the text in most mail.
+		// It saves the second round trip of fetchTexts for those.
+		opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{Part: []int{1}, Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: spec.TextLimit}})
+	}
 	var cmds []*imapclient.FetchCommand
 	for _, set := range uidChunks(uids) {
 		cmds = append(cmds, c.Fetch(set, opts))
 	}
 	var mu sync.Mutex
 	return drain(cmds, func(msg *imapclient.FetchMessageData) error {
-		m, err := readHead(msg, spec.RawLimit)
+		m, first, err := readHead(msg, spec.RawLimit)
 		if err != nil {
 			return err
+		}
+		if first != nil {
+			// Attach part 1 to the text leaf it is, if it is one.
+			var leaf *source.Part
+			switch r := m.Root; {
+			case r == nil:
+			case r.Type != "multipart" && len(r.Path) == 0:
+				leaf = r
+			case r.Type == "multipart" && len(r.Children) > 0 && r.Children[0].Type != "multipart":
+				leaf = r.Children[0]
+			}
+			if leaf != nil && slices.Contains(textLeaves(m.Root), leaf) {
+				leaf.Body = first
+				leaf.BodyTruncated = int64(len(first)) >= spec.TextLimit && leaf.Size > int64(len(first))
+			}
 		}
 		if m.UID != 0 {
 			mu.Lock()
@@ -434,8 +456,9 @@ func fetchHeads(c *imapclient.Client, uids []uint32, spec source.FetchSpec, byUI
 }
 
 // readHead reads one message of Fetch's first round.
-func readHead(msg *imapclient.FetchMessageData, rawLimit int64) (*source.Message, error) {
+func readHead(msg *imapclient.FetchMessageData, rawLimit int64) (*source.Message, []byte, error) {
 	m := &source.Message{}
+	var first []byte
 	for {
 		item := msg.Next()
 		if item == nil {
@@ -461,7 +484,7 @@ func readHead(msg *imapclient.FetchMessageData, rawLimit int64) (*source.Message
 			if it.Literal != nil {
 				var err error
 				if b, err = io.ReadAll(it.Literal); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			switch {
@@ -469,13 +492,18 @@ func readHead(msg *imapclient.FetchMessageData, rawLimit int64) (*source.Message
 				m.Header = b
 			case it.Section.Specifier == imap.PartSpecifierNone && len(it.Section.Part) == 0:
 				m.Raw = b
+			case it.Section.Specifier == imap.PartSpecifierNone && len(it.Section.Part) == 1 && it.Section.Part[0] == 1:
+				first = b
+				if first == nil {
+					first = []byte{}
+				}
 			}
 		}
 	}
 	if rawLimit > 0 {
 		m.RawTruncated = m.Size > int64(len(m.Raw))
 	}
-	return m, nil
+	return m, first, nil
 }
 
 // fetchTexts is Fetch's second round: the text leaves, grouped by layout.
@@ -487,7 +515,7 @@ func fetchTexts(c *imapclient.Client, byUID map[uint32]*source.Message, limit in
 	groups := make(map[string]*group)
 	var order []string
 	for uid, m := range byUID {
-		leaves := textLeaves(m.Root)
+		leaves := slices.DeleteFunc(textLeaves(m.Root), func(p *source.Part) bool { return p.Body != nil })
 		if len(leaves) == 0 {
 			continue
 		}
