@@ -40,6 +40,9 @@ var commands = map[string]command{
 	"SendMail":        {space: wbxml.NSComposeMail, run: (*Server).cmdSendMail, needsBody: true, rawBody: composeBodyIsMIME},
 	"SmartReply":      {space: wbxml.NSComposeMail, run: (*Server).cmdSmartReply, needsBody: true, rawBody: composeBodyIsMIME},
 	"SmartForward":    {space: wbxml.NSComposeMail, run: (*Server).cmdSmartForward, needsBody: true, rawBody: composeBodyIsMIME},
+
+	// Push: ping.go (an empty Ping reuses the cached parameters).
+	"Ping": {space: wbxml.NSPing, run: (*Server).cmdPing},
 }
 
 // commandOrder is the order of MS-ASProtocolCommands.

@@ -40,6 +40,20 @@ type Options struct {
 	Fingerprint string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+
+	// PingMinHeartbeat and PingMaxHeartbeat bound the HeartbeatInterval of
+	// Ping and of Sync, in seconds (Status 5, Sync Status 14 outside).
+	// Defaults 60 and 3540: Exchange's MinHeartbeatInterval and
+	// MaxHeartbeatInterval (MS-ASCMD 2.2.3.88: the range is
+	// implementation-specific). Values below 30 s are raised to 30 s.
+	PingMinHeartbeat int
+	PingMaxHeartbeat int
+	// PingMaxFolders is the most folders one Ping may watch (Status 6
+	// above). Default 300, the MaxFolders of the MS-ASCMD 2.2.1.13 example.
+	PingMaxFolders int
+	// testShortHeartbeat lifts the 30 s floor of PingMinHeartbeat so that
+	// tests can use 1 s heartbeats. Unexported: production cannot set it.
+	testShortHeartbeat bool
 }
 
 // Exchange is one request/response pair, for tracing.
@@ -73,6 +87,8 @@ type Server struct {
 	mux      *http.ServeMux
 	// panics counts recovered handler panics; tests fail when it moves.
 	panics atomic.Int64
+	// push is the state of Ping and of the Sync long poll: ping.go.
+	push pushState
 }
 
 // New returns a Server.
@@ -86,6 +102,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.pushDefaults()
 	s := &Server{opts: o, log: o.Log, throttle: newThrottle(o.Throttle, o.Now)}
 	mux := http.NewServeMux()
 	mux.HandleFunc(Path, s.serveEAS)

@@ -1,26 +1,27 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"easbridge/server/eas"
 	"easbridge/server/wbxml"
 )
 
 // Sync limits. MS-ASCMD 2.2.3.199 (WindowSize), 2.2.3.198 (Wait),
-// 2.2.3.88.2 (HeartbeatInterval: implementation-specific; these are
-// Exchange's bounds), 2.2.3.97 (Limit, for Status 14 and 15).
+// 2.2.3.97 (Limit, for Status 14 and 15). The bounds of HeartbeatInterval
+// (2.2.3.88.2: implementation-specific) are Options.PingMinHeartbeat and
+// PingMaxHeartbeat, shared with Ping as Exchange shares them.
 const (
 	defaultWindowSize  = 100
 	maxWindowSize      = 512
 	maxSyncCollections = 1000
 	minWaitMinutes     = 1
 	maxWaitMinutes     = 59
-	minHeartbeatSecs   = 60
-	maxHeartbeatSecs   = 3540
 )
 
 // syncReq is one parsed Collection of a Sync request.
@@ -37,11 +38,12 @@ type syncReq struct {
 // commands are applied and up to WindowSize server changes are returned,
 // by the session's ItemSync.
 //
-// Not yet here (they come with the push issue): the cached request of
-// 12.1+ that an empty Sync or Partial refers to (MS-ASCMD 2.2.1.21.1, so
-// both answer Status 13 for now), and the long poll of Wait /
-// HeartbeatInterval (their ranges are checked; the request then runs as a
-// normal Sync).
+// Wait and HeartbeatInterval long-poll (syncLongPoll): a request that has
+// nothing to tell is held until one of its collections changes or the time
+// is up.
+//
+// Not yet here: the cached request of 12.1+ that an empty Sync or Partial
+// refers to (MS-ASCMD 2.2.1.21.1, so both answer Status 13 for now).
 func (s *Server) cmdSync(rq *request) (*wbxml.Element, error) {
 	ns := wbxml.NSAirSync
 	is, ok := rq.session.(ItemSync)
@@ -59,6 +61,7 @@ func (s *Server) cmdSync(rq *request) (*wbxml.Element, error) {
 	if b.Has(ns, "Wait") && b.Has(ns, "HeartbeatInterval") {
 		return syncStatus(rq, eas.SyncStatusProtocolError, -1), nil
 	}
+	var hold time.Duration // the long poll, 0 for none
 	if b.Has(ns, "Wait") {
 		v, ok := b.ChildInt(ns, "Wait")
 		switch {
@@ -69,17 +72,19 @@ func (s *Server) cmdSync(rq *request) (*wbxml.Element, error) {
 		case v > maxWaitMinutes:
 			return syncStatus(rq, eas.SyncStatusInvalidWaitOrHeartbeat, maxWaitMinutes), nil
 		}
+		hold = time.Duration(v) * time.Minute
 	}
 	if b.Has(ns, "HeartbeatInterval") {
 		v, ok := b.ChildInt(ns, "HeartbeatInterval")
 		switch {
 		case !ok:
 			return syncStatus(rq, eas.SyncStatusProtocolError, -1), nil
-		case v < minHeartbeatSecs:
-			return syncStatus(rq, eas.SyncStatusInvalidWaitOrHeartbeat, minHeartbeatSecs), nil
-		case v > maxHeartbeatSecs:
-			return syncStatus(rq, eas.SyncStatusInvalidWaitOrHeartbeat, maxHeartbeatSecs), nil
+		case v < s.opts.PingMinHeartbeat:
+			return syncStatus(rq, eas.SyncStatusInvalidWaitOrHeartbeat, s.opts.PingMinHeartbeat), nil
+		case v > s.opts.PingMaxHeartbeat:
+			return syncStatus(rq, eas.SyncStatusInvalidWaitOrHeartbeat, s.opts.PingMaxHeartbeat), nil
 		}
+		hold = time.Duration(v) * time.Second
 	}
 	if b.Has(ns, "Partial") || !b.Has(ns, "Collections") {
 		// Partial and a request without Collections complete the cached
@@ -112,8 +117,27 @@ func (s *Server) cmdSync(rq *request) (*wbxml.Element, error) {
 		reqs = append(reqs, sr)
 	}
 
-	out := wbxml.New(ns, "Collections")
-	quiet := true // nothing to tell: the empty response is allowed
+	out, quiet := s.syncCollections(rq, is, reqs, budget)
+	if quiet && hold > 0 {
+		out, quiet = s.syncLongPoll(rq, is, reqs, budget, hold)
+	}
+	rq.easStatus = eas.SyncStatusSuccess
+	if quiet {
+		// MS-ASCMD 4.5.10: no changes, no responses, no errors, keys
+		// unchanged — the server may answer with an empty body.
+		return nil, nil
+	}
+	return wbxml.New(ns, "Sync", out), nil
+}
+
+// syncCollections runs the collections of a request and returns their
+// Collections element; quiet reports that there is nothing to tell (no
+// changes, responses or errors, keys unchanged). budget is the
+// request-wide WindowSize, -1 when absent.
+func (s *Server) syncCollections(rq *request, is ItemSync, reqs []*syncReq, budget int) (out *wbxml.Element, quiet bool) {
+	ns := wbxml.NSAirSync
+	out = wbxml.New(ns, "Collections")
+	quiet = true // nothing to tell: the empty response is allowed
 	for _, sr := range reqs {
 		if sr.bad != 0 {
 			out.Add(syncCollectionError(rq, sr, sr.bad, sr.req.SyncKey))
@@ -159,13 +183,70 @@ func (s *Server) cmdSync(rq *request) (*wbxml.Element, error) {
 		}
 		out.Add(el)
 	}
-	rq.easStatus = eas.SyncStatusSuccess
-	if quiet {
-		// MS-ASCMD 4.5.10: no changes, no responses, no errors, keys
-		// unchanged — the server may answer with an empty body.
-		return nil, nil
+	return out, quiet
+}
+
+// syncLongPoll holds a quiet Sync that asked for Wait or HeartbeatInterval
+// (MS-ASCMD 2.2.3.198, 2.2.3.88.2): the session's Pinger watches the
+// collections that get changes, and when some change they are synced
+// again and only they are answered. The request is answered empty (quiet)
+// when the time is up (minus pingWait's margin), when the client goes away
+// and when a newer Ping or long poll of the device supersedes it. The
+// client's commands were applied by the first run and are not sent again.
+// A session without Pinger is answered at once, as before long polls
+// existed.
+func (s *Server) syncLongPoll(rq *request, is ItemSync, reqs []*syncReq, budget int, hold time.Duration) (*wbxml.Element, bool) {
+	p, ok := rq.session.(Pinger)
+	if !ok {
+		return nil, true
 	}
-	return wbxml.New(ns, "Sync", out), nil
+	var folders []PingFolder
+	for _, sr := range reqs {
+		if sr.bad == 0 && sr.req.GetChanges {
+			class := sr.req.Options.Class
+			if class == "" {
+				class = sr.class
+			}
+			folders = append(folders, PingFolder{ID: sr.req.CollectionID, Class: class})
+		}
+		sr.req.Commands = nil
+	}
+	if len(folders) == 0 {
+		return nil, true
+	}
+	ctx, release := s.hang(rq)
+	defer release()
+	ctx, cancel := context.WithTimeout(ctx, pingWait(hold))
+	defer cancel()
+	for {
+		changed, err := s.waitForChanges(ctx, p, rq.device.ID, folders)
+		switch {
+		case err != nil:
+			// An unknown collection (eas.ErrNotFound) or a broken
+			// backend: one more run tells the client per collection
+			// (Status 12, 5, 16).
+			if !errors.Is(err, eas.ErrNotFound) {
+				s.log.Error("server: sync long poll: wait for changes", "device", rq.device.ID, "err", err)
+			}
+			return s.syncCollections(rq, is, reqs, budget)
+		case len(changed) == 0:
+			return nil, true
+		}
+		var again []*syncReq
+		for _, sr := range reqs {
+			for _, id := range changed {
+				if sr.req.CollectionID == id {
+					again = append(again, sr)
+					break
+				}
+			}
+		}
+		if out, quiet := s.syncCollections(rq, is, again, budget); !quiet {
+			return out, false
+		}
+		// A change the collection's sync did not see (the watcher is
+		// coarser than the sync state): keep waiting.
+	}
 }
 
 // syncStatus is a request-level Sync answer: Status and, for 14 and 15, the
