@@ -48,6 +48,7 @@ type Runtime struct {
 	scheme   string
 
 	mdns mdns.Advertiser
+	eas  *server.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -92,7 +93,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 	}
 	eopts := engine.Options{
 		Store: r.Store, Accounts: accounts, Log: log.With("part", "engine"),
-		Policy: r.Policy, // changed at run time by SetPolicy
+		DAVPollInterval: time.Duration(cfg.Ping.DAVInterval) * time.Second,
+		Policy:          r.Policy, // changed at run time by SetPolicy
 	}
 	if sec != nil {
 		eopts.Secrets = sec
@@ -102,10 +104,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 	}
 
 	sopts := server.Options{
-		Backend:         r.Engine,
-		Log:             log.With("part", "server"),
-		Trace:           r.trace,
-		MaxRequestBytes: cfg.Limits.MaxRequestBytes,
+		Backend:          r.Engine,
+		Log:              log.With("part", "server"),
+		Trace:            r.trace,
+		MaxRequestBytes:  cfg.Limits.MaxRequestBytes,
+		PingMinHeartbeat: cfg.Ping.MinHeartbeat,
+		PingMaxHeartbeat: cfg.Ping.MaxHeartbeat,
+		PingMaxFolders:   cfg.Ping.MaxFolders,
 		Throttle: server.ThrottleOptions{
 			FailuresBeforeDelay: cfg.Throttle.FailuresBeforeDelay,
 			FailuresBeforeBlock: cfg.Throttle.FailuresBeforeBlock,
@@ -137,7 +142,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 	r.listener, r.addr = ln, ln.Addr().String()
 	// The EAS server answers everything but the pairing pages.
 	root := http.NewServeMux()
-	root.Handle("/", r.pauseGate(server.New(sopts)))
+	r.eas = server.New(sopts)
+	root.Handle("/", r.pauseGate(r.eas))
 	pair := pairing.Handler(r.pairingInfo)
 	root.Handle("/setup", pair)
 	root.Handle("/setup/", pair)
@@ -384,6 +390,9 @@ func (r *Runtime) Close(ctx context.Context) error {
 	var errs []error
 	if r.mdns != nil {
 		_ = r.mdns.Close()
+	}
+	if r.eas != nil {
+		r.eas.EndPush() // held Pings answer now instead of at their heartbeat
 	}
 	if r.httpSrv != nil {
 		if err := r.httpSrv.Shutdown(ctx); err != nil {

@@ -79,6 +79,10 @@ type Ping struct {
 	MaxHeartbeat int `toml:"max_heartbeat"`
 	// MaxFolders is how many folders one Ping may watch. Default 300.
 	MaxFolders int `toml:"max_folders"`
+	// DAVInterval is how often, in seconds, a CalDAV/CardDAV collection
+	// watched by a Ping is checked for changes (one cheap PROPFIND).
+	// Default 30.
+	DAVInterval int `toml:"dav_interval"`
 }
 
 // Limits bounds resource use.
@@ -160,7 +164,7 @@ func Default() Config {
 		RedactLogs: true,
 		MDNS:       true,
 		Policy:     eas.DefaultPolicy(),
-		Ping:       Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300},
+		Ping:       Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300, DAVInterval: 30},
 		Limits:     Limits{MaxRequestBytes: 32 << 20},
 		Throttle:   Throttle{FailuresBeforeDelay: 3, FailuresBeforeBlock: 10, BlockMinutes: 15},
 	}

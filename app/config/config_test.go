@@ -31,7 +31,7 @@ func TestDefault(t *testing.T) {
 	if c.Policy != eas.DefaultPolicy() {
 		t.Error("policy is not eas.DefaultPolicy")
 	}
-	if c.Ping != (Ping{60, 3540, 300}) || c.Limits != (Limits{32 << 20, 0}) || c.Throttle != (Throttle{3, 10, 15}) {
+	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{32 << 20, 0}) || c.Throttle != (Throttle{3, 10, 15}) {
 		t.Errorf("defaults: %+v %+v %+v", c.Ping, c.Limits, c.Throttle)
 	}
 	if dir, err := os.UserConfigDir(); err == nil && c.DataDir != filepath.Join(dir, "easbridge") {

@@ -20,6 +20,7 @@ import (
 	"easbridge/sync/smtpsend"
 	"easbridge/sync/source"
 	"easbridge/sync/state"
+	"easbridge/sync/watch"
 )
 
 // LoginModel says where the remote credentials of a login come from.
@@ -80,6 +81,9 @@ type Options struct {
 	Policy func() eas.Policy
 	Log    *slog.Logger
 	Now    func() time.Time
+	// DAVPollInterval is how often a watched CalDAV/CardDAV collection's
+	// token is checked while a Ping watches it. Default 30 s.
+	DAVPollInterval time.Duration
 	// LoginCacheTTL is how long a successful login is remembered and its
 	// connections kept. Default 5 minutes (long enough to span a phone's
 	// Ping cycle, short enough that a changed password is noticed soon).
@@ -98,6 +102,9 @@ type Engine struct {
 
 	mu     gosync.Mutex
 	logins map[string]*login
+
+	// hub holds one push watcher per remote account.
+	hub *watch.Hub
 }
 
 // login is a cached successful login and its open sources.
@@ -148,6 +155,7 @@ func New(o Options) (*Engine, error) {
 		}
 	}
 	e := &Engine{opts: o, log: o.Log, logins: map[string]*login{}}
+	e.hub = watch.NewHub(watch.HubOptions{Log: o.Log.With("part", "watch"), DAVInterval: o.DAVPollInterval})
 	_, _ = rand.Read(e.salt[:])
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.wg.Add(1)
@@ -159,6 +167,7 @@ func New(o Options) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.cancel()
 	e.wg.Wait()
+	_ = e.hub.Close()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for k, l := range e.logins {

@@ -21,9 +21,12 @@ type mailState struct {
 	Primed      bool   // the first window was computed (List done)
 	Mailbox     string // IMAP name when the state was written
 	UIDValidity uint32
-	ModSeq      uint64   // HIGHESTMODSEQ reconciled up to; 0 without CONDSTORE
-	Filter      int      // FilterType the view was built with
-	View        *uidView // nil when decoded without it
+	ModSeq      uint64 // HIGHESTMODSEQ reconciled up to; 0 without CONDSTORE
+	Filter      int    // FilterType the view was built with
+	// CheckedAt (unix ns) is when the server was last read in full for
+	// this state: a push watcher that saw nothing since vouches for it.
+	CheckedAt int64
+	View      *uidView // nil when decoded without it
 	// Pending are changes and deletions of messages the device has.
 	Pending map[uint32]pending
 	// Adds are messages the device does not have yet, newest (highest
@@ -41,7 +44,7 @@ type pending struct {
 	Flags   []string
 }
 
-const mailStateVersion = 3
+const mailStateVersion = 4
 
 var errBadState = errors.New("engine: corrupt collection state")
 
@@ -76,6 +79,7 @@ func (m *mailState) encode() []byte {
 	b = binary.AppendUvarint(b, uint64(m.UIDValidity))
 	b = binary.AppendUvarint(b, m.ModSeq)
 	b = binary.AppendVarint(b, int64(m.Filter))
+	b = binary.AppendVarint(b, m.CheckedAt)
 	b = binary.AppendUvarint(b, uint64(len(m.Pending)))
 	b = binary.AppendUvarint(b, uint64(len(m.ClientIDs)))
 	for _, uid := range sortedKeys(m.Pending) {
@@ -136,6 +140,7 @@ func decodeMailState(b []byte, withView bool) (*mailState, error) {
 	m.UIDValidity = uint32(r.uvarint())
 	m.ModSeq = r.uvarint()
 	m.Filter = int(r.varint())
+	m.CheckedAt = r.varint()
 	np := r.uvarint()
 	nc := r.uvarint()
 	for i := uint64(0); i < np && r.err == nil; i++ {

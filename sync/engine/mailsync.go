@@ -170,6 +170,12 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 
 	mail := s.l.mail
 	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && len(m.st.Adds) == 0 && m.st.Filter == m.req.Options.FilterType {
+		// A push watcher that saw nothing since the last full check vouches
+		// for the folder: no IMAP command at all.
+		if m.st.CheckedAt != 0 && s.e.hub.Quiet(s.watchAccount().Key, m.mailbox, time.Unix(0, m.st.CheckedAt)) {
+			m.res.SyncKey = strconv.Itoa(m.curKey)
+			return &m.res, nil
+		}
 		// The cheap no-change check: with QRESYNC one EXAMINE tells that
 		// HIGHESTMODSEQ did not move (RFC 7162 3.2: expunges raise it too).
 		since := filterSince(m.req.Options.FilterType, m.now)
@@ -256,6 +262,12 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 	mail := m.s.l.mail
 	since := filterSince(m.req.Options.FilterType, m.now)
 	st := m.st
+	checked := time.Now().UnixNano()
+	defer func() {
+		if m.st.Primed {
+			m.st.CheckedAt = checked
+		}
+	}()
 	if st.Primed && st.ModSeq > 0 && st.Filter == m.req.Options.FilterType {
 		var ch source.MailChanges
 		var err error

@@ -129,3 +129,44 @@ func isLoopback(host string) bool {
 // errPlainRefused is returned when an imap:// server on a non-loopback host
 // offers no STARTTLS.
 var errPlainRefused = errors.New("server offers no STARTTLS; refusing to send credentials in clear text to a non-loopback host")
+
+// WatchDial returns what a push watcher (package watch) needs to open its
+// own connection to this server: a dial function (TLS for imaps://) and the
+// STARTTLS configuration for imap:// on a non-loopback host (nil on
+// loopback, where the pool also allows plain text). The Config must come
+// from ParseURL.
+func (c Config) WatchDial() (dial func(ctx context.Context) (net.Conn, error), startTLS *tls.Config) {
+	tc := c.TLS.Clone()
+	if tc == nil {
+		tc = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = c.host
+	}
+	timeout := c.DialTimeout
+	if timeout <= 0 {
+		timeout = DefaultDialTimeout
+	}
+	base := c.DialContext
+	if base == nil {
+		d := &net.Dialer{Timeout: timeout}
+		base = d.DialContext
+	}
+	addr, implicit := c.addr, c.implicitTLS
+	dial = func(ctx context.Context) (net.Conn, error) {
+		raw, err := base(ctx, "tcp", addr)
+		if err != nil || !implicit {
+			return raw, err
+		}
+		conn := tls.Client(raw, tc)
+		if err := conn.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+	if !implicit && !c.loopback {
+		startTLS = tc
+	}
+	return dial, startTLS
+}
