@@ -12,7 +12,6 @@ import (
 	"easbridge/server/eas"
 	"easbridge/sync/calconv"
 	"easbridge/sync/source"
-	"easbridge/sync/state"
 )
 
 // Calendar, contact, task and note Sync over CalDAV/CardDAV.
@@ -115,30 +114,7 @@ func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error)
 }
 
 func (d *davSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
-	s := d.s
-	changed := len(d.res.Changes) > 0 || len(d.res.Responses) > 0 || len(d.req.Commands) > 0
-	data := d.st.encode()
-	var err error
-	switch {
-	case d.fromPrev:
-		d.res.SyncKey = strconv.Itoa(d.curKey + 1)
-		err = s.store().ReplaceCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, d.curKey, d.curKey+1, data)
-	case changed:
-		d.res.SyncKey = strconv.Itoa(d.curKey + 1)
-		err = s.store().PutCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, d.curKey, d.curKey+1, data)
-	case d.dirty:
-		d.res.SyncKey = strconv.Itoa(d.curKey)
-		err = s.store().ReplaceCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, d.curKey, d.curKey, data)
-	default:
-		d.res.SyncKey = strconv.Itoa(d.curKey)
-	}
-	if errors.Is(err, state.ErrStaleKey) {
-		return nil, eas.Errorf(eas.SyncStatusRetry, "collection %s changed concurrently", d.req.CollectionID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: store collection state: %w", err)
-	}
-	return &d.res, nil
+	return d.s.commitCollection(ctx, d.deviceID, d.req, &d.res, d.curKey, d.fromPrev, d.dirty, d.st.encode())
 }
 
 // collect brings Pending up to date with the server.

@@ -235,29 +235,29 @@ func (s *session) EmptyFolder(ctx context.Context, deviceID, collectionID string
 func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollection, dstCollection string) (string, error) {
 	coll, uid, ok := parseServerID(serverID)
 	if !ok || coll != srcCollection {
-		return "", eas.Errorf(1, "invalid source item %q", serverID) // MoveItems status 1
+		return "", eas.Errorf(eas.MoveStatusInvalidSource, "invalid source item %q", serverID)
 	}
 	src, err := s.mailboxFor(ctx, srcCollection)
 	if err != nil {
-		return "", eas.Errorf(1, "source folder %s", srcCollection)
+		return "", eas.Errorf(eas.MoveStatusInvalidSource, "source folder %s", srcCollection)
 	}
 	dst, err := s.mailboxFor(ctx, dstCollection)
 	if err != nil {
-		return "", eas.Errorf(2, "destination folder %s", dstCollection)
+		return "", eas.Errorf(eas.MoveStatusInvalidDestination, "destination folder %s", dstCollection)
 	}
 	if src == dst {
-		return "", eas.Errorf(4, "source and destination are the same")
+		return "", eas.Errorf(eas.MoveStatusSameFolder, "source and destination are the same")
 	}
 	msgs, err := s.l.mail.Fetch(ctx, src, []uint32{uid}, source.FetchSpec{})
 	if err != nil {
-		return "", eas.Errorf(5, "fetch: %v", err)
+		return "", eas.Errorf(eas.MoveStatusFailure, "fetch: %v", err)
 	}
 	if len(msgs) == 0 {
-		return "", eas.Errorf(1, "no message %s", serverID)
+		return "", eas.Errorf(eas.MoveStatusInvalidSource, "no message %s", serverID)
 	}
 	newUID, err := s.l.mail.Move(ctx, src, uid, dst)
 	if err != nil {
-		return "", eas.Errorf(5, "move: %v", err)
+		return "", eas.Errorf(eas.MoveStatusFailure, "move: %v", err)
 	}
 	s.patchState(ctx, deviceID, srcCollection, func(st *mailState) {
 		st.View.Delete(uid)

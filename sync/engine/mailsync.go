@@ -229,32 +229,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 // commit writes the new state: a new key when the device's view changed
 // or the request carried commands, else the same key.
 func (m *mailSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
-	s := m.s
-	changed := len(m.res.Changes) > 0 || len(m.res.Responses) > 0 || len(m.req.Commands) > 0
-	data := m.st.encode()
-	var err error
-	switch {
-	case m.fromPrev:
-		// The device lost our last answer: replace it, keep its key as the previous.
-		m.res.SyncKey = strconv.Itoa(m.curKey + 1)
-		err = s.store().ReplaceCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, m.curKey, m.curKey+1, data)
-	case changed:
-		m.res.SyncKey = strconv.Itoa(m.curKey + 1)
-		err = s.store().PutCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, m.curKey, m.curKey+1, data)
-	case m.dirty:
-		m.res.SyncKey = strconv.Itoa(m.curKey)
-		err = s.store().ReplaceCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, m.curKey, m.curKey, data)
-	default:
-		m.res.SyncKey = strconv.Itoa(m.curKey)
-	}
-	if errors.Is(err, state.ErrStaleKey) {
-		// Another request of the same device advanced the collection.
-		return nil, eas.Errorf(eas.SyncStatusRetry, "collection %s changed concurrently", m.req.CollectionID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("engine: store collection state: %w", err)
-	}
-	return &m.res, nil
+	return m.s.commitCollection(ctx, m.deviceID, m.req, &m.res, m.curKey, m.fromPrev, m.dirty, m.st.encode())
 }
 
 // collectServerChanges brings Pending up to date with the server.
