@@ -134,6 +134,13 @@ func TestCalendarAndContactsAgainstRadicale(t *testing.T) {
 	changed := strings.Replace(string(first.Body), "SUMMARY:"+first.Summary, "SUMMARY:"+first.Summary+" (moved)", 1)
 	w.dav.Put(t, "alice", first.Path, "text/calendar", []byte(changed))
 	w.dav.Delete(t, "alice", want[1].Path)
+	// GetItemEstimate sees the two server changes before the Sync.
+	ie := wbxml.NSItemEstimate
+	r, err := c.Do(ctx, "GetItemEstimate", wbxml.New(ie, "GetItemEstimate", wbxml.New(ie, "Collections",
+		wbxml.New(ie, "Collection", wbxml.Text(wbxml.NSAirSync, "SyncKey", key), wbxml.Text(ie, "CollectionId", calID)))))
+	if err != nil || r.Root.Child(ie, "Response").Child(ie, "Collection").ChildText(ie, "Estimate") != "2" {
+		t.Errorf("GetItemEstimate: %v %s", err, wbxml.XMLString(r.Root))
+	}
 	a = syncOnce(t, c, calID, key, 100)
 	if a.status != 1 || len(a.changes) != 1 || len(a.deletes) != 1 {
 		t.Fatalf("server changes: %s", wbxml.XMLString(a.root))

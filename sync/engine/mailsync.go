@@ -655,12 +655,23 @@ func (s *session) ItemEstimate(ctx context.Context, deviceID, collectionID, sync
 	if k <= 0 || (k != col.Key && k != col.PrevKey) {
 		return 0, fmt.Errorf("engine: estimate with key %q: %w", syncKey, eas.ErrInvalidSyncKey)
 	}
-	if !isMail || s.l.mail == nil {
-		return 0, nil
-	}
 	data := col.Data
 	if k == col.PrevKey && k != col.Key {
 		data = col.PrevData
+	}
+	if (strings.HasPrefix(key, "caldav:") || strings.HasPrefix(key, "carddav:")) && s.l.dav != nil && len(data) > 0 {
+		st, err := decodeDAVState(data, true)
+		if err != nil {
+			return 0, fmt.Errorf("engine: estimate: %w: %w", err, eas.ErrInvalidSyncKey)
+		}
+		d := &davSync{s: s, deviceID: deviceID, coll: key, items: s.l.dav, st: st, req: &server.SyncCollection{CollectionID: collectionID, Options: opts}}
+		if err := d.collect(ctx); err != nil {
+			return 0, err
+		}
+		return len(st.Pending), nil
+	}
+	if !isMail || s.l.mail == nil {
+		return 0, nil
 	}
 	st, err := decodeMailState(data, true)
 	if err != nil {
