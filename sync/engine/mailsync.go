@@ -176,29 +176,17 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 			m.res.SyncKey = strconv.Itoa(m.curKey)
 			return &m.res, nil
 		}
-		// The cheap no-change check: with QRESYNC one EXAMINE tells that
-		// HIGHESTMODSEQ did not move (RFC 7162 3.2: expunges raise it too).
-		since := filterSince(m.req.Options.FilterType, m.now)
-		ch, err := mail.ChangesSince(ctx, m.mailbox, m.st.UIDValidity, m.st.ModSeq, since)
-		switch {
-		case err == nil && ch.Status.HighestModSeq == m.st.ModSeq && len(ch.Changed) == 0 && len(ch.Vanished) == 0:
+		// The cheap no-change check: one STATUS (RFC 7162 3.1.7
+		// HIGHESTMODSEQ; an expunge raises it too). It reads Dovecot's index
+		// header only, where EXAMINE opens the whole index: 10,000
+		// messages cost a few times more with EXAMINE.
+		stt, err := mail.Status(ctx, m.mailbox)
+		if err != nil {
+			return nil, fmt.Errorf("engine: status %s: %w", m.mailbox, err)
+		}
+		if stt.UIDValidity == m.st.UIDValidity && stt.HighestModSeq == m.st.ModSeq {
 			m.res.SyncKey = strconv.Itoa(m.curKey)
 			return &m.res, nil
-		case err == nil:
-			m.pre = &ch // reused below: no second round trip
-		case errors.Is(err, source.ErrNoCondstore):
-			stt, err := mail.Status(ctx, m.mailbox)
-			if err != nil {
-				return nil, fmt.Errorf("engine: status %s: %w", m.mailbox, err)
-			}
-			if stt.UIDValidity == m.st.UIDValidity && stt.HighestModSeq == m.st.ModSeq {
-				m.res.SyncKey = strconv.Itoa(m.curKey)
-				return &m.res, nil
-			}
-		case errors.Is(err, source.ErrUIDValidity):
-			// handled by collectServerChanges below
-		default:
-			return nil, fmt.Errorf("engine: changes of %s: %w", m.mailbox, err)
 		}
 	}
 	if quick {
@@ -211,7 +199,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 		return nil, err
 	}
 	if m.req.GetChanges {
-		if err := m.collectServerChanges(ctx); err != nil {
+		if err := m.collectIfDue(ctx); err != nil {
 			if errors.Is(err, source.ErrUIDValidity) {
 				// MS-ASCMD: the folder must be synced again from scratch.
 				_ = s.store().DeleteCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID)
@@ -230,6 +218,24 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 // or the request carried commands, else the same key.
 func (m *mailSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
 	return m.s.commitCollection(ctx, m.deviceID, m.req, &m.res, m.curKey, m.fromPrev, m.dirty, m.st.encode())
+}
+
+// windowRecheck is how long a device that is still being sent queued
+// messages (MoreAvailable) goes without a new look at the server: the
+// windows of a first sync follow each other within seconds, and a check
+// per window would cost one more round trip each (an EXAMINE of the whole
+// mailbox). Changes in between are found by the next check.
+const windowRecheck = 10 * time.Second
+
+// collectIfDue checks the server unless the device is still receiving the
+// queue of a recent check.
+func (m *mailSync) collectIfDue(ctx context.Context) error {
+	st := m.st
+	if st.Primed && len(st.Adds) > 0 && st.Filter == m.req.Options.FilterType &&
+		time.Since(time.Unix(0, st.CheckedAt)) < windowRecheck {
+		return nil
+	}
+	return m.collectServerChanges(ctx)
 }
 
 // collectServerChanges brings Pending up to date with the server.
