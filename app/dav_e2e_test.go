@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"easbridge/server/easclient"
 	"easbridge/server/wbxml"
@@ -163,6 +164,7 @@ func TestCalendarAndContactsAgainstRadicale(t *testing.T) {
 	if a.status != 1 || len(a.resp) != 0 {
 		t.Fatalf("client change: %s", wbxml.XMLString(a.root))
 	}
+	key = a.key
 	a = syncOnce(t, other, calID, "0", 100) // fresh view on the other device
 	_, otherEvents = syncAll(t, other, calID)
 	later := false
@@ -171,6 +173,29 @@ func TestCalendarAndContactsAgainstRadicale(t *testing.T) {
 	}
 	if !later {
 		t.Error("the phone's change did not reach Radicale")
+	}
+
+	// 16.x: deleting one occurrence of the daily standup adds an EXDATE.
+	standupID := bySubject["Daily standup"]
+	start, err := time.Parse("20060102T150405Z", events[standupID].ChildText(cal, "StartTime"))
+	if err != nil {
+		t.Fatalf("standup start: %v", err)
+	}
+	second := start.Add(24 * time.Hour)
+	a = syncOnce(t, c, calID, key, 100, wbxml.New(ns, "Delete", wbxml.Text(ns, "ServerId", standupID),
+		wbxml.Text(wbxml.NSAirSyncBase, "InstanceId", second.Format("2006-01-02T15:04:05.000Z"))))
+	if a.status != 1 || len(a.resp) != 0 {
+		t.Fatalf("delete one occurrence: %s", wbxml.XMLString(a.root))
+	}
+	var standup testenv.DAVObject
+	for _, o := range want {
+		if o.Summary == "Daily standup" {
+			standup = o
+		}
+	}
+	body, _ := w.dav.Get(t, "alice", standup.Path)
+	if !strings.Contains(string(body), "EXDATE") || !strings.Contains(string(body), second.Format("20060102T150405Z")) {
+		t.Errorf("no EXDATE for %s in:\n%s", second, body)
 	}
 
 	// Contacts.

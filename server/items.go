@@ -53,6 +53,9 @@ type ClientCommand struct {
 	ClientID string
 	Class    string
 	Data     *wbxml.Element // AirSync ApplicationData for Add and Change
+	// InstanceID names one occurrence of a recurring event (16.x Change
+	// and Delete); "" for the whole item.
+	InstanceID string
 }
 
 // SyncCollection is one Collection of a Sync request (MS-ASCMD 2.2.3.29.2).

@@ -335,6 +335,9 @@ func parseSyncCollection(rq *request, c *wbxml.Element) (*syncReq, bool) {
 				ClientID: idText(e, ns, "ClientId"),
 				Class:    idText(e, ns, "Class"),
 				Data:     e.Child(ns, "ApplicationData"),
+				// 16.x: one occurrence of a recurring event (MS-ASAIRS
+				// 2.2.2.28 InstanceId in Change and Delete).
+				InstanceID: idText(e, wbxml.NSAirSyncBase, "InstanceId"),
 			}
 			if e.Space != ns {
 				return nil, false

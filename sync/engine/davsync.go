@@ -10,6 +10,7 @@ import (
 
 	"easbridge/server"
 	"easbridge/server/eas"
+	"easbridge/server/wbxml"
 	"easbridge/sync/calconv"
 	"easbridge/sync/source"
 )
@@ -307,6 +308,14 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 			if !ok {
 				continue // already gone: nothing to say (MS-ASCMD: no response for success)
 			}
+			if c.InstanceID != "" {
+				// One occurrence: an EXDATE on the stored event.
+				if err := d.deleteInstance(ctx, p, it, c.InstanceID, opts); err != nil {
+					resp.Status = statusFor(err, davStatus(err))
+					d.res.Responses = append(d.res.Responses, resp)
+				}
+				continue
+			}
 			ifMatch := it.ETag
 			if !serverWins {
 				ifMatch = ""
@@ -357,7 +366,13 @@ func (d *davSync) change(ctx context.Context, p string, it davItem, c server.Cli
 		d.st.Pending[p] = davPending{ETag: cur.ETag} // the server's version goes to the device
 		return nil
 	}
-	data, _, err := calconv.FromEAS(d.class, c.Data, cur.Data, opts)
+	app := c.Data
+	if c.InstanceID != "" && app != nil {
+		// calconv reads the occurrence from the ApplicationData.
+		app = wbxml.New(app.Space, app.Name, app.Children...)
+		app.Add(wbxml.Text(wbxml.NSAirSyncBase, "InstanceId", c.InstanceID))
+	}
+	data, _, err := calconv.FromEAS(d.class, app, cur.Data, opts)
 	if err != nil {
 		return eas.Errorf(eas.SyncStatusConversionError, "%v", err)
 	}
@@ -376,6 +391,32 @@ func (d *davSync) change(ctx context.Context, p string, it davItem, c server.Cli
 	it.ETag = etag
 	d.st.Items[p] = it
 	delete(d.st.Pending, p)
+	return nil
+}
+
+// deleteInstance removes one occurrence of a recurring event.
+func (d *davSync) deleteInstance(ctx context.Context, p string, it davItem, instanceID string, opts calconv.Options) error {
+	objs, err := d.items.Get(ctx, d.coll, []string{p})
+	if err != nil {
+		return err
+	}
+	if len(objs) == 0 {
+		return eas.Errorf(eas.SyncStatusObjectNotFound, "%s is gone", p)
+	}
+	data, err := calconv.DeleteInstance(objs[0].Data, instanceID, opts)
+	if err != nil {
+		return eas.Errorf(eas.SyncStatusConversionError, "%v", err)
+	}
+	etag, err := d.items.Put(ctx, d.coll, p, data, objs[0].ETag)
+	if err != nil {
+		if errors.Is(err, source.ErrPrecondition) {
+			d.st.Pending[p] = davPending{}
+			return eas.Errorf(eas.SyncStatusConflict, "%s changed concurrently", p)
+		}
+		return err
+	}
+	it.ETag = etag
+	d.st.Items[p] = it
 	return nil
 }
 
