@@ -237,6 +237,27 @@ func TestMailSyncAgainstDovecot(t *testing.T) {
 			if a := syncOnce(t, c, inbox, "999", 100); a.status != 3 {
 				t.Errorf("unknown key: status %d", a.status)
 			}
+			// A new UIDVALIDITY (the folder was recreated): status 3, then a
+			// clean resync from key 0.
+			ak := syncOnce(t, c, archive, "0", 100)
+			ak = syncOnce(t, c, archive, ak.key, 100)
+			cl := w.dovecot.Dial(t, "alice")
+			if err := cl.Delete("Archive").Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := cl.Create("Archive", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			cl.Close()
+			w.dovecot.Append(t, "alice", "Archive", []byte("From: z@example.test\r\nSubject: Fresh\r\n\r\nx\r\n"))
+			if a := syncOnce(t, c, archive, ak.key, 100); a.status != 3 {
+				t.Errorf("after UIDVALIDITY change: status %d", a.status)
+			}
+			ak = syncOnce(t, c, archive, "0", 100)
+			ak = syncOnce(t, c, archive, ak.key, 100)
+			if ak.status != 1 || len(ak.adds) != 1 {
+				t.Errorf("resync after UIDVALIDITY change: %s", wbxml.XMLString(ak.root))
+			}
 		})
 	}
 }
