@@ -111,6 +111,7 @@ var setupPage = template.Must(template.New("setup").Parse(`<!doctype html>
 <li>Password: your e-mail password</li>
 {{if .TLS}}<li>Use SSL/TLS: on</li>{{end}}
 </ul>
+<p>Step-by-step instructions, the certificate and an iPhone profile: <a href="/setup">/setup</a>.</p>
 {{if .CA}}<p>This server uses its own certificate authority. Install it first: <a href="/easbridge-ca.pem">easbridge-ca.pem</a>.
 {{if .Fingerprint}}Server certificate fingerprint (SHA-256): <code>{{.Fingerprint}}</code>{{end}}</p>{{end}}
 </body></html>

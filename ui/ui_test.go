@@ -296,7 +296,7 @@ func TestOverviewShowsURLAndDemoAccount(t *testing.T) {
 	if !o.URLs.Objects[0].(*widget.Label).Selectable {
 		t.Error("URL label not selectable")
 	}
-	if o.QRText != "https://laptop.local:8443/" || !o.QR.Visible() || o.QR.Resource == nil {
+	if o.QRText != "https://laptop.local:8443/setup" || !o.QR.Visible() || o.QR.Resource == nil {
 		t.Errorf("QR = %q visible=%v", o.QRText, o.QR.Visible())
 	}
 	if !strings.HasPrefix(o.Fingerprint.Text, "SHA-256 3A:7F") {

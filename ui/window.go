@@ -103,7 +103,7 @@ type Overview struct {
 	DemoUser *widget.Label
 	DemoPass *widget.Label
 
-	// QR encodes QRText, the setup page (first URL + "/").
+	// QR encodes QRText, the pairing page (first URL + "/setup").
 	QR     *canvas.Image
 	QRText string
 
@@ -247,7 +247,7 @@ func (o *Overview) setQR() {
 		o.QR.Hide()
 		return
 	}
-	text := strings.TrimSuffix(u, "/") + "/"
+	text := strings.TrimSuffix(u, "/") + "/setup"
 	if text == o.QRText {
 		return
 	}
