@@ -258,7 +258,15 @@ func (e *Engine) Login(ctx context.Context, user, password string) (server.Sessi
 	l.expires = now.Add(e.opts.LoginCacheTTL)
 	e.mu.Lock()
 	if old, ok := e.logins[key]; ok {
-		old.close()
+		if now.Before(old.expires) {
+			// Another request of the same user logged in meanwhile (two
+			// devices at once): share its login, which may be in use.
+			old.expires = l.expires
+			e.mu.Unlock()
+			l.close()
+			return &session{e: e, l: old}, nil
+		}
+		old.close() // expired: unused for LoginCacheTTL
 	}
 	e.logins[key] = l
 	e.mu.Unlock()
@@ -383,4 +391,14 @@ func (n namedSource) owns(key string) bool {
 		}
 	}
 	return false
+}
+
+// keepAlive keeps a login cached (and its connections open) for at least d,
+// for a Ping that holds the session longer than LoginCacheTTL.
+func (e *Engine) keepAlive(l *login, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if t := e.opts.Now().Add(d); t.After(l.expires) {
+		l.expires = t
+	}
 }

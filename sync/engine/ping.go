@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"easbridge/server"
 	"easbridge/server/eas"
@@ -67,6 +68,13 @@ func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders [
 	if len(targets) == 0 {
 		<-ctx.Done()
 		return nil, nil
+	}
+	// The login (and its connections) must outlive this Ping, which may be
+	// held for up to the maximum heartbeat (MS-ASCMD: 3540 s).
+	if dl, ok := ctx.Deadline(); ok {
+		s.e.keepAlive(s.l, time.Until(dl)+time.Minute)
+	} else {
+		s.e.keepAlive(s.l, time.Hour)
 	}
 	acct := s.watchAccount()
 	events, err := s.e.hub.Watch(ctx, acct, mailboxes, collections)

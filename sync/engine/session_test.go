@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"easbridge/server/eas"
+	"easbridge/sync/demo"
+	"easbridge/sync/imapsource"
 	"easbridge/sync/source"
 	"easbridge/sync/state"
 )
@@ -342,5 +344,51 @@ func TestDiffFolders(t *testing.T) {
 		if !reflect.DeepEqual(ids(adds), tc.adds) || !reflect.DeepEqual(ids(upd), tc.upd) || !reflect.DeepEqual(dels, tc.dels) {
 			t.Errorf("%s: adds %v upd %v dels %v", tc.name, ids(adds), ids(upd), dels)
 		}
+	}
+}
+
+// TestConcurrentFirstLogins: devices of one user logging in at the same
+// moment share one login; none closes the connections another is using.
+func TestConcurrentFirstLogins(t *testing.T) {
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Options{Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	st, err := state.OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ic, _ := imapsource.ParseURL(d.IMAPURL)
+	e, err := New(Options{Store: st, Accounts: []Account{{Name: "demo", IMAP: ic, Domain: "demo.test"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var wg gosync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := e.Login(ctx, d.User, "pw")
+			if err != nil {
+				errs <- err
+				return
+			}
+			if _, err := sess.FolderSync(ctx, fmt.Sprintf("dev%d", i), "0"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent first login: %v", err)
+	}
+	if n := len(e.logins); n != 1 {
+		t.Errorf("%d cached logins, want 1", n)
 	}
 }
