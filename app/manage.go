@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"easbridge/app/atomicfile"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -150,13 +151,7 @@ func (r *Runtime) SetPolicy(p eas.Policy) error {
 	if err := toml.NewEncoder(&buf).Encode(p); err != nil {
 		return fmt.Errorf("app: policy: %w", err)
 	}
-	path := filepath.Join(r.cfg.DataDir, PolicyFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("app: save policy: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(filepath.Join(r.cfg.DataDir, PolicyFile), buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("app: save policy: %w", err)
 	}
 	r.manage.mu.Lock()

@@ -19,6 +19,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"easbridge/app/atomicfile"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -104,7 +105,7 @@ func OpenFile(dataDir string) (*Store, error) {
 			return nil, fmt.Errorf("secrets: generate key: %w", err)
 		}
 		enc := []byte(base64.StdEncoding.EncodeToString(key) + "\n")
-		if err := writeFile(f.keyPath, enc, 0o600); err != nil {
+		if err := atomicfile.Write(f.keyPath, enc, 0o600); err != nil {
 			return nil, fmt.Errorf("secrets: write key: %w", err)
 		}
 	case err != nil:
@@ -252,7 +253,7 @@ func (f *file) store(m map[string]string) error {
 	out = append(out, nonce...)
 	out = f.aead.Seal(out, nonce, plain, magic)
 	clear(plain)
-	if err := writeFile(f.encPath, out, 0o600); err != nil {
+	if err := atomicfile.Write(f.encPath, out, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", f.encPath, err)
 	}
 	return nil
@@ -295,30 +296,4 @@ func (f *file) del(name string) error {
 	}
 	delete(m, name)
 	return f.store(m)
-}
-
-// writeFile replaces path atomically with data, created with perm.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

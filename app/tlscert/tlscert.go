@@ -17,6 +17,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"easbridge/app/atomicfile"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -319,10 +320,10 @@ func createCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, 
 	}
 	// Key first: a crash between the writes leaves a key without a
 	// certificate, which the next start replaces.
-	if err := writeFile(filepath.Join(dir, CAKeyFile), keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CAKeyFile), keyPEM, 0o600); err != nil {
 		return nil, nil, nil, fmt.Errorf("tlscert: write ca key: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, CAFile), certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, CAFile), certPEM, 0o644); err != nil {
 		return nil, nil, nil, fmt.Errorf("tlscert: write ca: %w", err)
 	}
 	return cert, key, certPEM, nil
@@ -397,10 +398,10 @@ func createServer(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, nam
 	if err != nil {
 		return nil, tls.Certificate{}, nil, fmt.Errorf("tlscert: load new server cert: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, ServerKeyFile), keyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ServerKeyFile), keyPEM, 0o600); err != nil {
 		return nil, tls.Certificate{}, nil, fmt.Errorf("tlscert: write server key: %w", err)
 	}
-	if err := writeFile(filepath.Join(dir, ServerFile), certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ServerFile), certPEM, 0o644); err != nil {
 		return nil, tls.Certificate{}, nil, fmt.Errorf("tlscert: write server cert: %w", err)
 	}
 	return pair.Leaf, pair, certPEM, nil
@@ -446,32 +447,6 @@ func randomSerial() (*big.Int, error) {
 		return nil, fmt.Errorf("tlscert: serial: %w", err)
 	}
 	return s.Add(s, big.NewInt(1)), nil // never zero
-}
-
-// writeFile replaces path atomically with data, created with perm.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func fingerprint(der []byte) string {
