@@ -19,7 +19,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"easbridge/app/atomicfile"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -31,6 +30,8 @@ import (
 	"sync"
 
 	"github.com/zalando/go-keyring"
+
+	"easbridge/app/atomicfile"
 )
 
 // Service is the keychain service name under which secrets are stored.
