@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"easbridge/app/atomicfile"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +24,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"easbridge/app/atomicfile"
 	"easbridge/app/config"
 	"easbridge/server/eas"
 	"easbridge/sync/davsource"

@@ -17,7 +17,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"easbridge/app/atomicfile"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -30,6 +29,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"easbridge/app/atomicfile"
 )
 
 // File names inside the directory given to LoadOrCreate.
