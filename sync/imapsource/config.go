@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
+
+	"easbridge/sync/endpoint"
 )
 
 // Defaults for the zero fields of Config.
@@ -70,39 +69,17 @@ func ParseURL(raw string) (Config, error) {
 	return cfg, nil
 }
 
+// schemes are the accepted URL schemes: imap (RFC 5092, STARTTLS per RFC
+// 3501 6.2.1) and imaps (implicit TLS, RFC 8314 3.3).
+var schemes = []endpoint.Scheme{{Name: "imap", Port: "143"}, {Name: "imaps", Port: "993", ImplicitTLS: true}}
+
 // parse fills the derived fields and the defaults.
 func (c *Config) parse() error {
-	u, err := url.Parse(strings.TrimSpace(c.URL))
+	ep, err := endpoint.Parse(c.URL, schemes)
 	if err != nil {
-		return fmt.Errorf("imapsource: parse URL: %w", err)
+		return fmt.Errorf("imapsource: %w", err)
 	}
-	var port string
-	switch strings.ToLower(u.Scheme) {
-	case "imap": // RFC 5092 imap URL scheme, STARTTLS (RFC 3501 §6.2.1)
-		port = "143"
-	case "imaps": // implicit TLS, RFC 8314 §3.3
-		port = "993"
-		c.implicitTLS = true
-	default:
-		return fmt.Errorf("imapsource: parse URL %q: scheme must be imap or imaps", c.URL)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
-		return fmt.Errorf("imapsource: parse URL %q: only imap[s]://host[:port] is allowed", c.URL)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return fmt.Errorf("imapsource: parse URL %q: no host", c.URL)
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("imapsource: parse URL %q: bad port %q", c.URL, p)
-		}
-		port = p
-	}
-	c.host = host
-	c.addr = net.JoinHostPort(host, port)
-	c.loopback = isLoopback(host)
+	c.host, c.addr, c.implicitTLS, c.loopback = ep.Host, ep.Addr, ep.ImplicitTLS, ep.Loopback
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
@@ -113,17 +90,6 @@ func (c *Config) parse() error {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
 	return nil
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP literal.
-// Other names are not resolved: a name that resolves to 127.0.0.1 today may
-// not tomorrow.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // errPlainRefused is returned when an imap:// server on a non-loopback host

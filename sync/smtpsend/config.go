@@ -6,10 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
+
+	"easbridge/sync/endpoint"
 )
 
 // Defaults for the zero fields of Config.
@@ -64,54 +63,21 @@ func ParseURL(raw string) (Config, error) {
 	return cfg, nil
 }
 
+// schemes are the accepted URL schemes: smtp and submission (RFC 6409,
+// STARTTLS per RFC 3207) and smtps (implicit TLS, RFC 8314 3.3).
+var schemes = []endpoint.Scheme{{Name: "smtp", Port: "587"}, {Name: "submission", Port: "587"}, {Name: "smtps", Port: "465", ImplicitTLS: true}}
+
 // parse fills the derived fields and the defaults.
 func (c *Config) parse() error {
-	u, err := url.Parse(strings.TrimSpace(c.URL))
+	ep, err := endpoint.Parse(c.URL, schemes)
 	if err != nil {
-		return fmt.Errorf("smtpsend: parse URL: %w", err)
+		return fmt.Errorf("smtpsend: %w", err)
 	}
-	var port string
-	switch strings.ToLower(u.Scheme) {
-	case "smtp", "submission": // RFC 6409 message submission, STARTTLS (RFC 3207)
-		port = "587"
-	case "smtps": // implicit TLS, RFC 8314 §3.3
-		port = "465"
-		c.implicitTLS = true
-	default:
-		return fmt.Errorf("smtpsend: parse URL %q: scheme must be smtp, submission or smtps", c.URL)
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
-		return fmt.Errorf("smtpsend: parse URL %q: only %s://host[:port] is allowed", c.URL, u.Scheme)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return fmt.Errorf("smtpsend: parse URL %q: no host", c.URL)
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("smtpsend: parse URL %q: bad port %q", c.URL, p)
-		}
-		port = p
-	}
-	c.host = host
-	c.addr = net.JoinHostPort(host, port)
-	c.loopback = isLoopback(host)
+	c.host, c.addr, c.implicitTLS, c.loopback = ep.Host, ep.Addr, ep.ImplicitTLS, ep.Loopback
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
 	return nil
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP literal.
-// Other names are not resolved: a name that resolves to 127.0.0.1 today may
-// not tomorrow.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // errPlainRefused is returned (wrapped with eas.ErrBackendUnavailable) when
