@@ -124,8 +124,7 @@ type mailSync struct {
 	st       *mailState
 	curKey   int
 	fromPrev bool
-	dirty    bool                // state changed without changes for the device
-	pre      *source.MailChanges // changes already fetched by the quick check
+	dirty    bool // state changed without changes for the device
 	res      server.SyncCollectionResult
 }
 
@@ -172,7 +171,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && len(m.st.Adds) == 0 && m.st.Filter == m.req.Options.FilterType {
 		// A push watcher that saw nothing since the last full check vouches
 		// for the folder: no IMAP command at all.
-		if m.st.CheckedAt != 0 && s.e.hub.Quiet(s.watchAccount().Key, m.mailbox, time.Unix(0, m.st.CheckedAt)) {
+		if m.st.CheckedAt != 0 && s.e.hub.Quiet(s.watchKey(), m.mailbox, time.Unix(0, m.st.CheckedAt)) {
 			m.res.SyncKey = strconv.Itoa(m.curKey)
 			return &m.res, nil
 		}
@@ -250,13 +249,7 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 		}
 	}()
 	if st.Primed && st.ModSeq > 0 && st.Filter == m.req.Options.FilterType {
-		var ch source.MailChanges
-		var err error
-		if m.pre != nil {
-			ch = *m.pre
-		} else {
-			ch, err = mail.ChangesSince(ctx, m.mailbox, st.UIDValidity, st.ModSeq, since)
-		}
+		ch, err := mail.ChangesSince(ctx, m.mailbox, st.UIDValidity, st.ModSeq, since)
 		switch {
 		case err == nil:
 			var adds map[uint32]bool

@@ -28,9 +28,13 @@ import (
 //   - Watcher events are hints: each is verified with the same cheap check
 //     before the Ping answers.
 
+// watchKey names this login's remote account in the hub: one watcher per
+// (account, remote user).
+func (s *session) watchKey() string { return s.l.account.Name + "\x00" + s.l.remote }
+
 // watchAccount describes this login for the hub.
 func (s *session) watchAccount() watch.Account {
-	a := watch.Account{Key: s.l.account.Name + "\x00" + s.l.remote}
+	a := watch.Account{Key: s.watchKey()}
 	dial, startTLS := s.l.account.IMAP.WatchDial()
 	a.IMAP = &watch.IMAPConfig{Dial: dial, StartTLS: startTLS, User: s.l.remote, Password: s.l.password}
 	if s.l.dav != nil {
