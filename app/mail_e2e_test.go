@@ -48,6 +48,12 @@ type syncAnswer struct {
 
 func syncOnce(t *testing.T, c *easclient.Client, coll, key string, window int, commands ...*wbxml.Element) syncAnswer {
 	t.Helper()
+	return syncFiltered(t, c, coll, key, window, 0, commands...)
+}
+
+// syncFiltered is syncOnce with a FilterType.
+func syncFiltered(t *testing.T, c *easclient.Client, coll, key string, window, filter int, commands ...*wbxml.Element) syncAnswer {
+	t.Helper()
 	ns := wbxml.NSAirSync
 	col := wbxml.New(ns, "Collection", wbxml.Text(ns, "SyncKey", key), wbxml.Text(ns, "CollectionId", coll))
 	if key != "0" {
@@ -55,7 +61,7 @@ func syncOnce(t *testing.T, c *easclient.Client, coll, key string, window int, c
 	}
 	col.Add(wbxml.Int(ns, "WindowSize", window))
 	if key != "0" {
-		opts := wbxml.New(ns, "Options", wbxml.Text(ns, "FilterType", "0"))
+		opts := wbxml.New(ns, "Options", wbxml.Int(ns, "FilterType", filter))
 		if c.Version != "12.1" {
 			opts.Add(wbxml.New(wbxml.NSAirSyncBase, "BodyPreference",
 				wbxml.Text(wbxml.NSAirSyncBase, "Type", "1"), wbxml.Text(wbxml.NSAirSyncBase, "TruncationSize", "5120")))

@@ -13,7 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -74,62 +74,36 @@ func (r *Runtime) initManage() error {
 	return nil
 }
 
+// Admin is the device actions over this runtime's store (access.go).
+func (r *Runtime) Admin() DeviceAdmin {
+	return DeviceAdmin{Store: r.Store, Global: r.Policy, Log: r.log}
+}
+
 // Devices lists the devices the server knows, most recently seen first.
 func (r *Runtime) Devices(ctx context.Context) ([]eas.Device, error) {
-	devs, err := r.Store.Devices(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sort.SliceStable(devs, func(i, j int) bool { return devs[i].LastSeen.After(devs[j].LastSeen) })
-	return devs, nil
+	return r.Admin().Devices(ctx)
 }
 
-// updateDevice changes one stored device.
-func (r *Runtime) updateDevice(ctx context.Context, user, id string, change func(*eas.Device)) error {
-	d, err := r.Store.Device(ctx, user, id)
-	if err != nil {
-		return err
-	}
-	change(&d)
-	return r.Store.PutDevice(ctx, d)
-}
-
-// SetAccess allows, blocks or quarantines a device; a blocked device gets
-// status 129 on its next request.
+// SetAccess allows, blocks or quarantines a device (DeviceAdmin.SetAccess).
 func (r *Runtime) SetAccess(ctx context.Context, user, id string, a eas.Access) error {
-	if a < eas.AccessAllowed || a > eas.AccessQuarantined {
-		return fmt.Errorf("app: unknown access state %d", a)
-	}
-	err := r.updateDevice(ctx, user, id, func(d *eas.Device) { d.Access = a })
-	if err == nil {
-		r.log.Info("easbridge: device access changed", "user", user, "device", id, "access", a.String())
-	}
-	return err
+	return r.Admin().SetAccess(ctx, user, id, a)
 }
 
-// RequestWipe asks the device to wipe itself (accountOnly: to remove the
-// account only, EAS 16.1) on its next request: every command answers 140
-// until it provisions and acknowledges the wipe.
+// RequestWipe asks the device to wipe itself, or with accountOnly to
+// remove the account (DeviceAdmin.RequestWipe).
 func (r *Runtime) RequestWipe(ctx context.Context, user, id string, accountOnly bool) error {
-	w := eas.WipePending
-	if accountOnly {
-		w = eas.WipeAccountPending
-	}
-	err := r.updateDevice(ctx, user, id, func(d *eas.Device) { d.Wipe = w })
-	if err == nil {
-		r.log.Warn("easbridge: remote wipe requested", "user", user, "device", id, "wipe", w.String())
-	}
-	return err
+	return r.Admin().RequestWipe(ctx, user, id, accountOnly)
 }
 
-// ForgetDevice deletes a device and its sync state; it must provision and
-// sync from scratch if it comes back.
+// ForgetDevice deletes a device and its sync state (DeviceAdmin.Forget).
 func (r *Runtime) ForgetDevice(ctx context.Context, user, id string) error {
-	err := r.Store.DeleteDevice(ctx, user, id)
-	if err == nil {
-		r.log.Info("easbridge: device forgotten", "user", user, "device", id)
-	}
-	return err
+	return r.Admin().Forget(ctx, user, id)
+}
+
+// Resync makes a device sync one folder, or with folder "" everything,
+// from scratch (DeviceAdmin.Resync).
+func (r *Runtime) Resync(ctx context.Context, user, id, folder string) error {
+	return r.Admin().Resync(ctx, user, id, folder)
 }
 
 // Policy is the device policy currently sent to provisioning devices.
@@ -207,15 +181,15 @@ func (r *Runtime) pauseGate(h http.Handler) http.Handler {
 // Accounts are the configured accounts; while the demo account is served,
 // it alone, with its local servers.
 func (r *Runtime) Accounts() []config.Account {
-	if r.Demo != nil {
+	if d := r.servedDemo(); d != nil {
 		return []config.Account{{
-			Name: "demo", IMAP: r.Demo.IMAPURL, SMTP: r.Demo.SMTPURL, DAV: r.Demo.DAVURL,
+			Name: "demo", IMAP: d.IMAPURL, SMTP: d.SMTPURL, DAV: d.DAVURL,
 			Domain: "demo.easbridge", Login: config.LoginPassthrough,
 		}}
 	}
-	out := make([]config.Account, len(r.cfg.Accounts))
-	copy(out, r.cfg.Accounts)
-	return out
+	r.accts.mu.Lock()
+	defer r.accts.mu.Unlock()
+	return slices.Clone(r.accts.list)
 }
 
 // CheckResult is the outcome of logging in to one server.

@@ -1,17 +1,18 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -96,70 +97,93 @@ service imap-login {
 	}
 	b.Cleanup(func() { rt.Close(context.Background()) })
 
-	// The phones' own HTTP client (not http.DefaultClient), closed at the end.
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: psSetupWorkers}}
-	b.Cleanup(hc.CloseIdleConnections)
-
-	// Setup: Provision, FolderSync 0, Sync Inbox 0 → 1 → current, with
-	// psSetupWorkers devices at a time.
-	setupStart := time.Now()
-	devs := make([]*psDevice, 0, psAccounts*psDevicesPerUser)
-	for _, u := range users {
-		for j := range psDevicesPerUser {
-			c := easclient.New("http://"+rt.Addr(), u.Name, u.Password, fmt.Sprintf("scale%s%d", u.Name, j))
-			c.HTTP = hc
-			devs = append(devs, &psDevice{user: u.Name, c: c})
-		}
-	}
-	// Two phases: first one device per account, then the other four. The
-	// engine caches a login per (user, password), but two concurrent first
-	// logins of one user both miss the cache and the second closes the
-	// first one's IMAP account while its request still uses it (Sync
-	// status 16, "imapsource: account closed"), so the first login of
-	// every account is not raced here.
-	for phase := range 2 {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var firstErr error
-		work := make(chan *psDevice)
-		for range psSetupWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for dv := range work {
-					if err := psSetup(dv); err != nil {
-						mu.Lock()
-						if firstErr == nil {
-							firstErr = fmt.Errorf("%s: %w", dv.c.DeviceID, err)
-						}
-						mu.Unlock()
-					}
-				}
-			}()
-		}
-		for i, dv := range devs {
-			if (i%psDevicesPerUser == 0) == (phase == 0) {
-				work <- dv
-			}
-		}
-		close(work)
-		wg.Wait()
-		if firstErr != nil {
-			b.Fatal(firstErr)
-		}
-	}
-	setup := time.Since(setupStart)
-	b.Logf("setup of %d devices (%d workers): %v", len(devs), psSetupWorkers, setup.Round(time.Millisecond))
-
+	// The phones run in a child process (this test binary again, see
+	// TestMain), so that everything measured below (RSS, heap, goroutines,
+	// CPU) is the server's alone.
+	ph := psStartPhones(b, "http://"+rt.Addr())
 	for range b.N {
-		psHoldOnce(b, d, devs, hc)
+		psHoldOnce(b, d, ph)
+	}
+	ph.finish(b)
+}
+
+// psPhones is the child process that plays the 1,000 phones.
+type psPhones struct {
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	lines chan string
+}
+
+// psStartPhones starts the phones and waits until every device is set up
+// (Provision, FolderSync, Inbox synced to the current key).
+func psStartPhones(b *testing.B, url string) *psPhones {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), psPhonesEnv+"="+url)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	ph := &psPhones{cmd: cmd, in: in, lines: make(chan string, 16)}
+	go func() {
+		defer close(ph.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			ph.lines <- sc.Text()
+		}
+	}()
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := ph.expect(b, "READY", 30*time.Minute)
+	b.Logf("phones: %s", ready)
+	return ph
+}
+
+// expect waits for the child's next line starting with word.
+func (ph *psPhones) expect(b *testing.B, word string, timeout time.Duration) string {
+	tm := time.NewTimer(timeout)
+	defer tm.Stop()
+	for {
+		select {
+		case l, ok := <-ph.lines:
+			if !ok {
+				b.Fatalf("phones process ended while waiting for %s", word)
+			}
+			if rest, ok := strings.CutPrefix(l, word); ok {
+				return strings.TrimSpace(rest)
+			}
+			if rest, ok := strings.CutPrefix(l, "FAIL"); ok {
+				b.Fatalf("phones: %s", rest)
+			}
+		case <-tm.C:
+			b.Fatalf("phones: no %s within %v", word, timeout)
+		}
 	}
 }
 
-// psHoldOnce holds one Ping per device for psHold, measures, cancels them
-// and waits for the goroutines to settle.
-func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Client) {
-	hc.CloseIdleConnections()
+func (ph *psPhones) send(b *testing.B, cmd string) {
+	if _, err := fmt.Fprintln(ph.in, cmd); err != nil {
+		b.Fatalf("phones: %v", err)
+	}
+}
+
+func (ph *psPhones) finish(b *testing.B) {
+	ph.in.Close()
+	if err := ph.cmd.Wait(); err != nil {
+		b.Errorf("phones process: %v", err)
+	}
+}
+
+// psHoldOnce has every phone hold one Ping for psHold, measures this (the
+// server's) process, cancels the Pings and waits for the goroutines to
+// settle.
+func psHoldOnce(b *testing.B, d *testenv.Dovecot, ph *psPhones) {
 	runtime.GC()
 	base := runtime.NumGoroutine()
 	var m0 runtime.MemStats
@@ -173,29 +197,10 @@ func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Cli
 	b.Logf("before the Pings: %d goroutines, heap %.1f MiB, RSS %.1f MiB, %d pooled IMAP connections (max %d per account)",
 		base, psMiB(m0.HeapAlloc), float64(rss0)/1024, len(pool), psMax(poolPer))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var answered, failed atomic.Int64
-	var firstAnswer atomic.Value // string
-	var wg sync.WaitGroup
 	pingStart := time.Now()
-	for _, dv := range devs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, _, err := dv.c.Ping(ctx, psHeartbeat, []easclient.PingFolder{{ID: dv.inbox, Class: "Email"}})
-			if ctx.Err() != nil {
-				return // cancelled: expected
-			}
-			if err != nil {
-				failed.Add(1)
-				firstAnswer.CompareAndSwap(nil, fmt.Sprintf("%s: %v", dv.c.DeviceID, err))
-				return
-			}
-			answered.Add(1)
-			firstAnswer.CompareAndSwap(nil, fmt.Sprintf("%s: status %d %v", dv.c.DeviceID, res.Status, res.Folders))
-		}()
-	}
+	ph.send(b, "PING")
+	ph.expect(b, "SENT", 5*time.Minute)
+	nDevs := psAccounts * psDevicesPerUser
 
 	// Wait until every account has its push connection (an imap process
 	// with an inotify fd), or, since Dovecot gets no inotify instance
@@ -218,7 +223,7 @@ func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Cli
 		if len(per) >= psAccounts || time.Since(lastChange) > 3*time.Second || time.Now().After(deadline) {
 			watchUp = lastChange.Sub(pingStart)
 			b.Logf("%d Pings sent; %d accounts with an inotify push connection, %d imap processes, stable since %v",
-				len(devs), len(per), len(ps), watchUp.Round(time.Millisecond))
+				nDevs, len(per), len(ps), watchUp.Round(time.Millisecond))
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -235,7 +240,6 @@ func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Cli
 
 	runtime.GC()
 	hold := runtime.NumGoroutine()
-	clientG := psClientGoroutines()
 	var m1 runtime.MemStats
 	runtime.ReadMemStats(&m1)
 	rss1, hwm := psVmKB("VmRSS:"), psVmKB("VmHWM:")
@@ -249,15 +253,12 @@ func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Cli
 			poolNowPer[p.user]++
 		}
 	}
-	if n := answered.Load() + failed.Load(); n > 0 {
-		b.Errorf("%d Pings ended during the hold (%d errors), e.g. %v", n, failed.Load(), firstAnswer.Load())
-	}
-
 	// Cancel every Ping; the handlers, the watchers (after watch.Grace)
 	// and the connections must go away.
-	cancel()
-	wg.Wait()
-	hc.CloseIdleConnections()
+	ph.send(b, "STOP")
+	if res := ph.expect(b, "STOPPED", 2*time.Minute); res != "answered 0 failed 0" {
+		b.Errorf("Pings ended during the hold: %s", res)
+	}
 	cancelled := time.Now()
 	// Settled: no push connection left and no goroutine beyond those
 	// before the Pings plus one per pooled IMAP connection opened since
@@ -288,13 +289,13 @@ func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Cli
 		time.Sleep(500 * time.Millisecond)
 	}
 
-	n := float64(len(devs))
+	n := float64(nDevs)
 	accts := float64(psAccounts)
-	b.Logf("hold: %d goroutines of the phones' side (Ping callers, HTTP client loops), %d of the server's (%.2f per Ping above the %d before)",
-		clientG, hold-clientG, float64(hold-clientG-base)/n, base)
 	b.Logf("hold %v: %d goroutines (%+d, %.2f per Ping), heap %.1f → %.1f MiB, RSS %.1f → %.1f MiB (peak %.1f MiB), CPU %v (%.2f %% of one core)",
 		held.Round(time.Millisecond), hold, hold-base, float64(hold-base)/n, psMiB(m0.HeapAlloc), psMiB(m1.HeapAlloc),
 		float64(rss0)/1024, float64(rss1)/1024, float64(hwm)/1024, cpu.Round(time.Millisecond), 100*cpu.Seconds()/held.Seconds())
+	b.Logf("Go memory during the hold: heap in use %.1f MiB, heap idle not released %.1f MiB, stacks %.1f MiB, other runtime %.1f MiB, total from the OS %.1f MiB",
+		psMiB(m1.HeapInuse), psMiB(m1.HeapIdle-m1.HeapReleased), psMiB(m1.StackSys), psMiB(m1.MSpanSys+m1.MCacheSys+m1.BuckHashSys+m1.GCSys+m1.OtherSys), psMiB(m1.Sys-m1.HeapReleased))
 	b.Logf("IMAP connections (Dovecot imap processes) per account during the hold: push max %d (%d accounts, %d in all), pool max %d (%d in all, %d before), all max %d",
 		psMax(pushPer), len(pushPer), psSum(pushPer), psMax(poolNowPer), psSum(poolNowPer), len(pool), psMax(allPer))
 	b.Logf("after cancel: goroutines %d (before the Pings %d; pooled IMAP connections %d, before %d), settled after %v; push connections left %d",
@@ -318,7 +319,6 @@ func psHoldOnce(b *testing.B, d *testenv.Dovecot, devs []*psDevice, hc *http.Cli
 	b.ReportMetric(float64(hold), "goroutines-hold")
 	b.ReportMetric(float64(base), "goroutines-before")
 	b.ReportMetric(float64(hold-base)/n, "goroutines/ping")
-	b.ReportMetric(float64(hold-clientG-base)/n, "server-goroutines/ping")
 	b.ReportMetric(float64(psMax(pushPer)), "push-imap/account-max")
 	b.ReportMetric(float64(psSum(pushPer))/accts, "push-imap/account")
 	b.ReportMetric(float64(psMax(poolNowPer)), "pool-imap/account-max")
@@ -439,21 +439,6 @@ func psHasInotify(pid int) bool {
 		}
 	}
 	return false
-}
-
-// psClientGoroutines counts the goroutines that belong to the phones'
-// side living in this process (the Ping callers and net/http's client
-// connection loops), so that the server's share can be given.
-func psClientGoroutines() int {
-	buf := make([]byte, 64<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "net/http.(*persistConn)") || strings.Contains(g, "app_test.psHoldOnce.func") {
-			n++
-		}
-	}
-	return n
 }
 
 // psVmKB reads a field of /proc/self/status in kB ("VmRSS:", "VmHWM:").

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	gosync "sync"
@@ -19,15 +20,12 @@ import (
 	"easbridge/app/logbus"
 	"easbridge/app/mdns"
 	"easbridge/app/pairing"
-	"easbridge/app/secrets"
 	"easbridge/app/tlscert"
 	"easbridge/server"
 	"easbridge/server/eas"
 	"easbridge/server/wbxml"
-	"easbridge/sync/davsource"
 	"easbridge/sync/demo"
 	"easbridge/sync/engine"
-	"easbridge/sync/imapsource"
 	"easbridge/sync/state"
 )
 
@@ -58,7 +56,9 @@ type Runtime struct {
 	lastErr  string
 	serveErr error
 
-	manage manageState // policy, pause, redaction: changed from the UI (manage.go)
+	manage manageState  // policy, pause, redaction: changed from the UI (manage.go)
+	accts  accountState // accounts changed from the UI (accounts.go)
+	devHub deviceHub    // device events for the tray and the Devices tab (access.go)
 }
 
 // Start brings up everything the configuration asks for and starts serving.
@@ -95,6 +95,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 		Store: r.Store, Accounts: accounts, Log: log.With("part", "engine"),
 		DAVPollInterval: time.Duration(cfg.Ping.DAVInterval) * time.Second,
 		Policy:          r.Policy, // changed at run time by SetPolicy
+		PoisonTries:     cfg.Limits.PoisonTries,
 	}
 	if sec != nil {
 		eopts.Secrets = sec
@@ -107,6 +108,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 		Backend:          r.Engine,
 		Log:              log.With("part", "server"),
 		Trace:            r.trace,
+		AccessRules:      newAccessRules(cfg).decide,
+		DeviceChanged:    r.deviceChanged,
 		MaxRequestBytes:  cfg.Limits.MaxRequestBytes,
 		PingMinHeartbeat: cfg.Ping.MinHeartbeat,
 		PingMaxHeartbeat: cfg.Ping.MaxHeartbeat,
@@ -152,7 +155,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 		// Slow clients cannot hold a connection open without sending: the
 		// headers must arrive within 20 s; bodies and long-poll answers
 		// (Ping up to 3540 s) have their own limits.
-		ReadHeaderTimeout: 20 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -208,75 +211,24 @@ func (r *Runtime) pairingInfo() pairing.Info {
 	if r.Cert != nil {
 		info.CAPEM, info.Fingerprint = r.Cert.CAPEM(), r.Cert.Fingerprint()
 	}
-	if r.Demo != nil {
-		info.DemoUser, info.DemoPassword = r.Demo.User, r.Demo.Password
+	if d := r.servedDemo(); d != nil {
+		info.DemoUser, info.DemoPassword = d.User, d.Password
 	}
 	return info
 }
 
 // accounts turns the configuration into engine accounts, starting the demo
-// account when none is configured.
+// account when none is configured (accounts.go).
 func (r *Runtime) accounts(ctx context.Context) ([]engine.Account, engine.Secrets, error) {
-	var out []engine.Account
-	var sec engine.Secrets
+	r.accts.list = slices.Clone(r.cfg.Accounts)
 	if len(r.cfg.Accounts) == 0 {
-		d, err := demo.Start(ctx, demo.Options{Log: r.log.With("part", "demo")})
-		if err != nil {
-			return nil, nil, fmt.Errorf("app: demo account: %w", err)
-		}
-		r.Demo = d
-		ic, err := imapsource.ParseURL(d.IMAPURL)
+		d, err := r.demoAccount(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, engine.Account{
-			Name: "demo", IMAP: ic, DAV: &davsource.Config{URL: d.DAVURL, HTTPClient: &http.Client{Timeout: 30 * time.Second}},
-			SMTP: d.SMTPURL, Domain: "demo.easbridge", Login: engine.Passthrough,
-		})
-		r.log.Info("easbridge: no account configured: serving the demo account", "user", d.User, "password", "(shown in the window and printed by `easbridge serve`)")
-		return out, nil, nil
+		return []engine.Account{d}, nil, nil
 	}
-	needSecrets := false
-	for _, a := range r.cfg.Accounts {
-		if a.IMAP == "" {
-			// Logins are checked against IMAP; a DAV-only account has no
-			// login check yet.
-			return nil, nil, fmt.Errorf("app: account %s: an imap server is required (DAV-only accounts are not supported yet)", a.Name)
-		}
-		ic, err := imapsource.ParseURL(a.IMAP)
-		if err != nil {
-			return nil, nil, fmt.Errorf("app: account %s: %w", a.Name, err)
-		}
-		if a.InsecureSkipVerify {
-			ic.TLS = &tls.Config{InsecureSkipVerify: true}
-		}
-		ea := engine.Account{
-			Name: a.Name, IMAP: ic, SMTP: a.SMTP, Domain: a.EffectiveDomain(r.cfg.Domain),
-			Login: engine.LoginModel(a.Login),
-		}
-		if a.DAV != "" {
-			tr := http.DefaultTransport.(*http.Transport).Clone()
-			if a.InsecureSkipVerify {
-				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-			}
-			ea.DAV = &davsource.Config{URL: a.DAV, HTTPClient: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
-		}
-		for _, u := range a.Users {
-			ea.Users = append(ea.Users, engine.StoredUser{EASUser: u.EASUser, RemoteUser: u.Remote()})
-		}
-		if ea.Login == engine.Stored {
-			needSecrets = true
-		}
-		out = append(out, ea)
-	}
-	if needSecrets {
-		s, err := secrets.Open(r.cfg.DataDir, r.log.With("part", "secrets"))
-		if err != nil {
-			return nil, nil, fmt.Errorf("app: secrets: %w", err)
-		}
-		sec = s
-	}
-	return out, sec, nil
+	return r.engineAccounts(r.cfg.Accounts)
 }
 
 // trace publishes one exchange on the bus, redacted unless turned off.
@@ -371,8 +323,8 @@ func (r *Runtime) Status(ctx context.Context) Status {
 	if r.Cert != nil {
 		s.Fingerprint = r.Cert.Fingerprint()
 	}
-	if r.Demo != nil {
-		s.Demo, s.DemoUser, s.DemoPass = true, r.Demo.User, r.Demo.Password
+	if d := r.servedDemo(); d != nil {
+		s.Demo, s.DemoUser, s.DemoPass = true, d.User, d.Password
 	}
 	if devs, err := r.Store.Devices(ctx); err == nil {
 		sort.Slice(devs, func(i, j int) bool { return devs[i].LastSeen.After(devs[j].LastSeen) })
@@ -415,6 +367,11 @@ func (r *Runtime) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// readHeaderTimeout is how long a client may take to send its request
+// headers before the connection is cut (slowloris); a variable so that
+// tests can shorten it (export_test.go).
+var readHeaderTimeout = 20 * time.Second
 
 // limitListener caps concurrent connections: Accept waits for a free slot.
 func limitListener(l net.Listener, n int) net.Listener {

@@ -28,8 +28,13 @@ type Backend interface {
 type DeviceStore interface {
 	// Device returns a device; an error wrapping eas.ErrNotFound when unknown.
 	Device(ctx context.Context, user, deviceID string) (eas.Device, error)
-	// PutDevice inserts or replaces a device.
-	PutDevice(ctx context.Context, d eas.Device) error
+	// UpdateDevice changes one device atomically: it reads the stored
+	// device, calls fn and stores what fn left, so that a request never
+	// undoes a change made meanwhile (an administrator's block or wipe).
+	// For an unknown device fn gets one with only User and ID set and
+	// found false; it is created when fn returns nil. An error from fn
+	// aborts the update. It returns the device as stored.
+	UpdateDevice(ctx context.Context, user, deviceID string, fn func(d *eas.Device, found bool) error) (eas.Device, error)
 }
 
 // Session is one authenticated user's view of their data, for the length

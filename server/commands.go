@@ -40,9 +40,13 @@ var commands = map[string]command{
 	"SendMail":        {space: wbxml.NSComposeMail, run: (*Server).cmdSendMail, needsBody: true, rawBody: composeBodyIsMIME},
 	"SmartReply":      {space: wbxml.NSComposeMail, run: (*Server).cmdSmartReply, needsBody: true, rawBody: composeBodyIsMIME},
 	"SmartForward":    {space: wbxml.NSComposeMail, run: (*Server).cmdSmartForward, needsBody: true, rawBody: composeBodyIsMIME},
+	"MeetingResponse": {space: wbxml.NSMeetingResponse, run: (*Server).cmdMeetingResponse, needsBody: true}, // meetingresponse.go
 
 	// Push: ping.go (an empty Ping reuses the cached parameters).
 	"Ping": {space: wbxml.NSPing, run: (*Server).cmdPing},
+
+	// GAL: resolverecipients.go; Search GAL is in gal.go.
+	"ResolveRecipients": {space: wbxml.NSResolveRecipients, run: (*Server).cmdResolveRecipients, needsBody: true},
 }
 
 // commandOrder is the order of MS-ASProtocolCommands.

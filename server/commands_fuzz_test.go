@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,12 +17,14 @@ import (
 	"easbridge/server/wbxml"
 )
 
-// fuzzCommands are the commands FuzzCommands drives: the existing ones and
-// the item commands.
+// fuzzCommands are the commands FuzzCommands drives: every registered one
+// (TestFuzzCoversEveryCommand). The fuzz input names a command by its index
+// here, so a new command is appended, never inserted: the corpus in
+// testdata/fuzz keeps its meaning.
 var fuzzCommands = []string{
 	"Provision", "Settings", "FolderSync", "FolderCreate", "FolderUpdate", "FolderDelete",
 	"Sync", "GetItemEstimate", "ItemOperations", "GetAttachment", "MoveItems", "Search",
-	"SendMail", "SmartReply", "SmartForward",
+	"SendMail", "SmartReply", "SmartForward", "ResolveRecipients", "Ping", "MeetingResponse",
 }
 
 var fuzzVersions = []string{"12.1", "14.0", "14.1", "16.0", "16.1"}
@@ -68,6 +71,32 @@ func fuzzSeeds() map[string][]*wbxml.Element {
 		"SendMail":     {easclient.Compose("SendMail", "m1", []byte(testMIME), true, false)},
 		"SmartReply":   {easclient.Compose("SmartReply", "m2", []byte(testMIME), true, true, wbxml.Text(ns, "FolderId", "1"), wbxml.Text(ns, "ItemId", "1:1"))},
 		"SmartForward": {easclient.Compose("SmartForward", "m3", []byte(testMIME), false, false, wbxml.Text(ns, "LongId", "L1:2"))},
+		"Ping": {wbxml.New(wbxml.NSPing, "Ping", wbxml.Int(wbxml.NSPing, "HeartbeatInterval", 480),
+			wbxml.New(wbxml.NSPing, "Folders", wbxml.New(wbxml.NSPing, "Folder",
+				wbxml.Text(wbxml.NSPing, "Id", "1"), wbxml.Text(wbxml.NSPing, "Class", "Email"))))},
+		"ResolveRecipients": {resolveReq([]string{"deb", "alice@example.test"}, rrText("CertificateRetrieval", "3"),
+			availabilityOpt("2026-03-09T08:00:00.000Z", "2026-03-09T10:00:00.000Z"), pictureOpt(wbxml.NSResolveRecipients, 100, 1))},
+		"MeetingResponse": {wbxml.New(wbxml.NSMeetingResponse, "MeetingResponse", mrAnswer("1", "1", "1:1"),
+			mrAnswer("2", "1", "1:2", mrText("InstanceId", "2026-03-16T09:00:00.000Z"), wbxml.New(wbxml.NSMeetingResponse, "SendResponse")))},
+	}
+}
+
+// TestFuzzCoversEveryCommand: FuzzCommands drives every command of the
+// dispatch table, each from at least one valid seed.
+func TestFuzzCoversEveryCommand(t *testing.T) {
+	seeds := fuzzSeeds()
+	for name := range commands {
+		if !slices.Contains(fuzzCommands, name) {
+			t.Errorf("command %s is not in fuzzCommands (append it)", name)
+		}
+		if len(seeds[name]) == 0 && name != "GetAttachment" { // no body: seeded with an empty one below
+			t.Errorf("command %s has no seed in fuzzSeeds", name)
+		}
+	}
+	for _, name := range fuzzCommands {
+		if _, ok := commands[name]; !ok {
+			t.Errorf("fuzzCommands names %s, which is not a command", name)
+		}
 	}
 }
 
@@ -96,6 +125,7 @@ func FuzzCommands(f *testing.F) {
 	}
 	f.Add(uint8(slices.Index(fuzzCommands, "GetAttachment")), uint8(0), []byte{})
 	f.Add(uint8(slices.Index(fuzzCommands, "Sync")), uint8(3), []byte{})
+	f.Add(uint8(slices.Index(fuzzCommands, "Ping")), uint8(4), []byte{})
 	// The golden documents of the codec, for the commands they belong to.
 	files, _ := filepath.Glob(filepath.Join("wbxml", "testdata", "*.wbxml"))
 	for _, file := range files {
@@ -115,7 +145,11 @@ func FuzzCommands(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ci, flags uint8, body []byte) {
 		cmd := fuzzCommands[int(ci)%len(fuzzCommands)]
 		version := fuzzVersions[int(flags&0x0F)%len(fuzzVersions)]
-		b := newFakeBackend()
+		// The sessions also push (Ping); every known folder has a change
+		// waiting, so that a valid Ping answers at once.
+		pb := newPingBackend(false)
+		pb.push.pending["fuzzdev"] = map[string]bool{"1": true, "2": true, "3": true}
+		b := pb.fakeBackend
 		b.devices["alice@example.test/fuzzdev"] = eas.Device{
 			User: "alice@example.test", ID: "fuzzdev", Type: "fuzz",
 			PolicyKey: 4242, PolicyHash: b.policy.Hash(),
@@ -124,7 +158,7 @@ func FuzzCommands(f *testing.F) {
 		for _, coll := range []string{"1", "2", "3"} {
 			b.items.state["fuzzdev/"+coll] = &fakeSyncState{key: 1, known: map[string]int{}}
 		}
-		srv := New(Options{Backend: b, MaxRequestBytes: 1 << 20, Throttle: ThrottleOptions{MaxDelay: time.Millisecond}})
+		srv := New(Options{Backend: pb, MaxRequestBytes: 1 << 20, Throttle: ThrottleOptions{MaxDelay: time.Millisecond}})
 		q := "Cmd=" + cmd + "&User=alice&DeviceId=fuzzdev&DeviceType=fuzz&AttachmentName=att-1&SaveInSent=T&ItemId=1:1&CollectionId=1"
 		req := httptest.NewRequest(http.MethodPost, Path+"?"+q, bytes.NewReader(body))
 		req.SetBasicAuth("alice", "secret")
@@ -137,6 +171,9 @@ func FuzzCommands(f *testing.F) {
 		if flags&fuzzMultipart != 0 {
 			req.Header.Set("MS-ASAcceptMultiPart", "T")
 		}
+		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second) // a Ping that waits anyway
+		defer cancel()
+		req = req.WithContext(ctx)
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, req)
 		if n := srv.panics.Load(); n != 0 {

@@ -72,6 +72,21 @@ func (b *fakeBackend) PutDevice(ctx context.Context, d eas.Device) error {
 	return nil
 }
 
+func (b *fakeBackend) UpdateDevice(ctx context.Context, user, id string, fn func(*eas.Device, bool) error) (eas.Device, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d, found := b.devices[user+"/"+id]
+	if !found {
+		d = eas.Device{User: user, ID: id}
+	}
+	if err := fn(&d, found); err != nil {
+		return eas.Device{}, err
+	}
+	d.User, d.ID = user, id
+	b.devices[user+"/"+id] = d
+	return d, nil
+}
+
 func (b *fakeBackend) device(id string) eas.Device {
 	d, _ := b.Device(context.Background(), "alice@example.test", id)
 	return d

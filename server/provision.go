@@ -38,22 +38,24 @@ func (s *Server) cmdProvision(rq *request) (*wbxml.Element, error) {
 	// Wipe acknowledgements, MS-ASPROV 3.2.5.1.2.1.
 	if ack := req.Child(wbxml.NSProvision, "RemoteWipe"); ack != nil {
 		if rq.device.Wipe == eas.WipePending {
-			rq.device.Wipe = eas.WipeAcknowledged
+			rq.device.Wipe, rq.device.WipeAcknowledged = eas.WipeAcknowledged, s.opts.Now()
 			s.log.Warn("server: device acknowledged remote wipe", "user", rq.device.User, "device", rq.device.ID, "status", ack.ChildText(wbxml.NSProvision, "Status"))
 		}
 		return resp, nil
 	}
 	if ack := req.Child(wbxml.NSProvision, "AccountOnlyRemoteWipe"); ack != nil {
 		if rq.device.Wipe == eas.WipeAccountPending {
-			rq.device.Wipe = eas.WipeAccountAcknowledged
+			rq.device.Wipe, rq.device.WipeAcknowledged = eas.WipeAccountAcknowledged, s.opts.Now()
 			s.log.Warn("server: device acknowledged account-only wipe", "user", rq.device.User, "device", rq.device.ID)
 		}
 		return resp, nil
 	}
-	switch {
-	case rq.device.Wipe == eas.WipePending:
+	// A wiped device that comes back is told to wipe again: it may not
+	// sync until it is forgotten (access.go).
+	switch w := rq.device.Wipe; {
+	case w == eas.WipePending, w == eas.WipeAcknowledged:
 		return resp.Add(wbxml.Empty(wbxml.NSProvision, "RemoteWipe")), nil
-	case rq.device.Wipe == eas.WipeAccountPending && rq.version.AtLeast(eas.V161):
+	case (w == eas.WipeAccountPending || w == eas.WipeAccountAcknowledged) && rq.version.AtLeast(eas.V161):
 		return resp.Add(wbxml.Empty(wbxml.NSProvision, "AccountOnlyRemoteWipe")), nil
 	}
 

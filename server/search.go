@@ -22,9 +22,8 @@ const (
 )
 
 // cmdSearch implements Search, MS-ASCMD 2.2.1.16, for Store Mailbox (the
-// session's Searcher). Store GAL answers an empty result for now (the
-// address book comes with the DAV issue); other stores (DocumentLibrary)
-// answer Store Status 2.
+// session's Searcher) and Store GAL (its GALSearcher, gal.go); other
+// stores (DocumentLibrary) answer Store Status 2.
 func (s *Server) cmdSearch(rq *request) (*wbxml.Element, error) {
 	ns := wbxml.NSSearch
 	store := rq.body.Child(ns, "Store")
@@ -43,7 +42,7 @@ func (s *Server) cmdSearch(rq *request) (*wbxml.Element, error) {
 		}
 		return s.searchMailbox(rq, sr, store), nil
 	case "gal":
-		return searchAnswer(rq, eas.SearchStatusSuccess, nil, 0, 0), nil
+		return s.searchGAL(rq, store), nil
 	}
 	return searchAnswer(rq, eas.SearchStatusInvalidRequest, nil, 0, 0), nil
 }

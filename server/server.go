@@ -51,6 +51,14 @@ type Options struct {
 	// PingMaxFolders is the most folders one Ping may watch (Status 6
 	// above). Default 300, the MaxFolders of the MS-ASCMD 2.2.1.13 example.
 	PingMaxFolders int
+	// AccessRules decides the access state of a device no administrator
+	// decided on (the configured access rules and default); nil allows
+	// every such device. See access.go.
+	AccessRules func(d eas.Device) (eas.Access, eas.AccessBy)
+	// DeviceChanged, when set, is told when a request created a device or
+	// changed its access or wipe state (a new device in quarantine, a
+	// wipe acknowledged). It is called synchronously and must not block.
+	DeviceChanged func(DeviceEvent)
 	// testShortHeartbeat lifts the 30 s floor of PingMinHeartbeat so that
 	// tests can use 1 s heartbeats. Unexported: production cannot set it.
 	testShortHeartbeat bool
@@ -159,7 +167,10 @@ type request struct {
 	version eas.Version
 	session Session
 	device  eas.Device
-	body    *wbxml.Element
+	// loaded is the device as stored when the request began (zero when
+	// new): saveDevice merges only what the request changed.
+	loaded eas.Device
+	body   *wbxml.Element
 	// raw is the undecoded body of a command whose body is not WBXML (the
 	// MIME message of a 12.1 SendMail, SmartReply or SmartForward); see
 	// command.rawBody.
@@ -379,6 +390,8 @@ func (s *Server) loadDevice(rq *request) error {
 		d = eas.Device{User: rq.session.User(), ID: rq.q.DeviceID, FirstSeen: s.opts.Now()}
 	case err != nil:
 		return fmt.Errorf("server: load device %s: %w", rq.q.DeviceID, err)
+	default:
+		rq.loaded = d
 	}
 	d.Type = rq.q.DeviceType
 	if ua := rq.http.UserAgent(); ua != "" {
@@ -387,14 +400,9 @@ func (s *Server) loadDevice(rq *request) error {
 	d.ProtocolVersion = rq.version
 	d.LastSeen = s.opts.Now()
 	d.LastCommand = rq.q.Cmd
+	s.decideAccess(&d)
 	rq.device = d
 	return nil
-}
-
-func (s *Server) saveDevice(rq *request) {
-	if err := s.opts.Backend.Devices().PutDevice(context.WithoutCancel(rq.ctx), rq.device); err != nil {
-		s.log.Error("server: save device", "device", rq.device.ID, "err", err)
-	}
 }
 
 // dispatch runs the access and policy checks, then the command handler.
@@ -425,21 +433,6 @@ func (s *Server) refuse(rq *request, cmd command, st eas.Status) (*wbxml.Element
 		}
 	}
 	return wbxml.New(cmd.space, rq.q.Cmd, wbxml.Int(cmd.space, "Status", int(st))), nil
-}
-
-// accessCheck refuses blocked and wiped devices.
-func (s *Server) accessCheck(rq *request) (eas.Status, bool) {
-	d := rq.device
-	switch {
-	case d.Access == eas.AccessBlocked:
-		return eas.StatusDeviceIsBlockedForThisUser, true
-	case d.Wipe.Wiped() && rq.q.Cmd != "Provision":
-		return eas.StatusAccessDenied, true
-	case d.Wipe == eas.WipeAccountPending && !rq.version.AtLeast(eas.V161) && rq.q.Cmd != "Provision":
-		// Account-only wipe needs 16.1; older clients are shut out instead.
-		return eas.StatusAccessDenied, true
-	}
-	return 0, false
 }
 
 // policyCheck decides whether the device is provisioned under the current

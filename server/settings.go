@@ -104,8 +104,8 @@ func (s *Server) settingsOof(rq *request, part *wbxml.Element) *wbxml.Element {
 	case part.Has(ns, "Get"):
 		o, err := rq.session.Oof(rq.ctx)
 		if err != nil {
-			s.log.Error("server: oof get", "err", err)
-			return fail(eas.SettingsStatusServerUnavailable)
+			s.logOof("get", err)
+			return fail(oofStatus(err))
 		}
 		bodyType := part.Child(ns, "Get").ChildText(ns, "BodyType")
 		if bodyType == "" {
@@ -133,13 +133,33 @@ func (s *Server) settingsOof(rq *request, part *wbxml.Element) *wbxml.Element {
 			return fail(eas.SettingsStatusInvalidArguments)
 		}
 		if err := rq.session.SetOof(rq.ctx, o); err != nil {
-			s.log.Error("server: oof set", "err", err)
-			return fail(eas.SettingsStatusServerUnavailable)
+			s.logOof("set", err)
+			return fail(oofStatus(err))
 		}
 		return out
 	default:
 		return fail(eas.SettingsStatusProtocolError)
 	}
+}
+
+// logOof logs a failed Oof Get or Set: an account without out of office
+// is expected (Info), anything else is an error.
+func (s *Server) logOof(op string, err error) {
+	if st, ok := eas.StatusOf(err); ok && st == eas.SettingsStatusOofUnavailable {
+		s.log.Info("server: oof "+op+": not available", "err", err)
+		return
+	}
+	s.log.Error("server: oof "+op, "err", err)
+}
+
+// oofStatus is the Settings status for a failed Oof Get or Set: the one
+// the error carries (e.g. eas.SettingsStatusOofUnavailable), else Server
+// unavailable.
+func oofStatus(err error) eas.Status {
+	if st, ok := eas.StatusOf(err); ok && st >= eas.SettingsStatusProtocolError && st <= eas.SettingsStatusDeniedByPolicy {
+		return st
+	}
+	return eas.SettingsStatusServerUnavailable
 }
 
 func oofMessageFor(o eas.Oof, aud eas.OofAudience) eas.OofMessage {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,26 +12,65 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"easbridge/app"
 	"easbridge/server/eas"
 )
 
 // Policies is the device policy tab: the EASProvisionDoc settings sent to
 // devices when they provision. Saving applies from the next Provision:
 // devices provisioned under the old policy are asked to provision again.
+//
+// With a PolicyLevels source the Scope picks the level edited: the global
+// policy, one account's or one device's. An account or device shows its
+// effective policy with, beside each setting, the level it comes from;
+// saving stores at that level the settings that differ from the level
+// above.
 type Policies struct {
 	Content fyne.CanvasObject
 
+	Scope     *widget.Select           // hidden without PolicyLevels
 	Checks    map[string]*widget.Check // by toml name of the eas.Policy field
 	Numbers   map[string]*widget.Entry // by toml name
+	Sources   map[string]*widget.Label // by toml name: "global", "account" or "device"
 	Bluetooth *widget.Select
+	Inherit   *widget.Button // drop this account's or device's own settings
 	Save      *widget.Button
 	Revert    *widget.Button
 	Result    *widget.Label
 
 	src    Source
+	levels PolicyLevels // nil: global only
 	run    *runner
 	loaded eas.Policy // fields the form does not show are kept from here
+	scope  policyScope
+	layers app.PolicyLayers
+	scopes []policyScope // behind Scope's options
 }
+
+// PolicyLevels reads and sets the account and device levels of the
+// policy; app.Runtime (RuntimeSource) has them.
+type PolicyLevels interface {
+	PolicyLayers(ctx context.Context, user, deviceID string) (app.PolicyLayers, error)
+	SetAccountPolicy(ctx context.Context, user string, o eas.PolicyOverride) error
+	SetDevicePolicy(ctx context.Context, user, deviceID string, o eas.PolicyOverride) error
+}
+
+// policyScope is the level edited: user "" for the global policy, device
+// "" for an account.
+type policyScope struct{ user, device string }
+
+func (s policyScope) String() string {
+	switch {
+	case s.user == "":
+		return GlobalScope
+	case s.device == "":
+		return "Account " + s.user
+	}
+	return "Device " + s.device + " (" + s.user + ")"
+}
+
+// GlobalScope is the Scope option of the global policy.
+const GlobalScope = "Global: every account and device"
 
 type policyBool struct {
 	key, label string
@@ -87,14 +127,22 @@ func newPolicies(src Source, run *runner) *Policies {
 		src: src, run: run,
 		Checks:  map[string]*widget.Check{},
 		Numbers: map[string]*widget.Entry{},
+		Sources: map[string]*widget.Label{},
 		Result:  wrapped(""),
+	}
+	p.levels, _ = src.(PolicyLevels)
+	source := func(key string) *widget.Label {
+		l := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
+		l.Hide()
+		p.Sources[key] = l
+		return l
 	}
 	checks := func(fields []policyBool, cols int) fyne.CanvasObject {
 		objs := make([]fyne.CanvasObject, 0, len(fields))
 		for _, f := range fields {
 			c := widget.NewCheck(f.label, nil)
 			p.Checks[f.key] = c
-			objs = append(objs, c)
+			objs = append(objs, container.NewBorder(nil, nil, nil, source(f.key), c))
 		}
 		return container.NewGridWithColumns(cols, objs...)
 	}
@@ -104,7 +152,7 @@ func newPolicies(src Source, run *runner) *Policies {
 			e := widget.NewEntry()
 			e.SetPlaceHolder(f.hint)
 			p.Numbers[f.key] = e
-			item := widget.NewFormItem(f.label, e)
+			item := widget.NewFormItem(f.label, container.NewBorder(nil, nil, nil, source(f.key), e))
 			item.HintText = f.hint
 			form.AppendItem(item)
 		}
@@ -112,28 +160,179 @@ func newPolicies(src Source, run *runner) *Policies {
 	}
 	p.Bluetooth = widget.NewSelect(BluetoothOptions, nil)
 	devForm := numbers(policyDeviceInts)
-	devForm.AppendItem(widget.NewFormItem("Bluetooth", p.Bluetooth))
+	devForm.AppendItem(widget.NewFormItem("Bluetooth", container.NewBorder(nil, nil, nil, source("allow_bluetooth"), p.Bluetooth)))
 
-	password := widget.NewCard("Password and encryption", "", container.NewVBox(checks(policyPasswordBools, 2), numbers(policyPasswordInts)))
+	pwCols := 2
+	if p.levels != nil {
+		pwCols = 1 // room for the level labels
+	}
+	password := widget.NewCard("Password and encryption", "", container.NewVBox(checks(policyPasswordBools, pwCols), numbers(policyPasswordInts)))
 	device := widget.NewCard("Allowed on the device", "", container.NewVBox(checks(policyDeviceBools, 2), devForm))
 
 	p.Save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), p.save)
 	p.Save.Importance = widget.HighImportance
 	p.Revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), p.Load)
+	p.Inherit = widget.NewButtonWithIcon("Use inherited values", theme.ContentClearIcon(), p.inherit)
+	p.Inherit.Hide()
+	p.Scope = widget.NewSelect([]string{GlobalScope}, nil)
+	p.Scope.SetSelectedIndex(0)
+	p.Scope.OnChanged = func(string) {
+		if i := p.Scope.SelectedIndex(); i >= 0 && i < len(p.scopes) {
+			p.scope = p.scopes[i]
+			p.Load()
+		}
+	}
+	p.scopes = []policyScope{{}}
 	note := widget.NewLabelWithStyle("Applied from the next Provision: devices set up under the old policy are asked to accept the new one.",
 		fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	note.Wrapping = fyne.TextWrapWord
-	bar := container.NewBorder(nil, nil, nil, container.NewHBox(p.Revert, p.Save), p.Result)
+	top := container.NewVBox(note)
+	if p.levels != nil {
+		top.Add(widget.NewForm(widget.NewFormItem("Policy of", p.Scope)))
+	} else {
+		p.Scope.Hide()
+	}
+	bar := container.NewBorder(nil, nil, nil, container.NewHBox(p.Inherit, p.Revert, p.Save), p.Result)
 	body := container.NewGridWithColumns(2, password, device)
-	p.Content = container.NewBorder(container.NewPadded(note), container.NewPadded(bar), nil, nil, container.NewVScroll(body))
+	p.Content = container.NewBorder(container.NewPadded(top), container.NewPadded(bar), nil, nil, container.NewVScroll(body))
 	p.Load()
 	return p
 }
 
-// Load shows the current policy, dropping unsaved edits.
+// SetDevices offers the accounts and devices of devs as scopes.
+func (p *Policies) SetDevices(devs []eas.Device) {
+	if p.levels == nil {
+		return
+	}
+	scopes := []policyScope{{}}
+	users := map[string]bool{}
+	for _, d := range devs {
+		if !users[d.User] {
+			users[d.User] = true
+			scopes = append(scopes, policyScope{user: d.User})
+		}
+	}
+	for _, d := range devs {
+		scopes = append(scopes, policyScope{user: d.User, device: d.ID})
+	}
+	if slices.Equal(scopes, p.scopes) {
+		return
+	}
+	p.scopes = scopes
+	opts := make([]string, len(scopes))
+	for i, s := range scopes {
+		opts[i] = s.String()
+	}
+	p.Scope.Options = opts
+	p.Scope.Refresh()
+}
+
+// SelectScope shows the policy of an account (device "") or a device;
+// user "" is the global policy.
+func (p *Policies) SelectScope(user, device string) {
+	for i, s := range p.scopes {
+		if s == (policyScope{user, device}) {
+			p.Scope.SetSelectedIndex(i) // calls Load
+			return
+		}
+	}
+}
+
+// Load shows the current policy of the scope, dropping unsaved edits.
 func (p *Policies) Load() {
-	p.show(p.src.Policy())
 	p.Result.SetText("")
+	if p.scope.user == "" || p.levels == nil {
+		p.layers = app.PolicyLayers{}
+		p.show(p.src.Policy())
+		if p.Inherit.Visible() {
+			p.showSources(false)
+			p.Inherit.Hide()
+			p.Content.Refresh()
+		}
+		return
+	}
+	scope := p.scope
+	p.run.Go(func(ctx context.Context) func() {
+		l, err := p.levels.PolicyLayers(ctx, scope.user, scope.device)
+		var eff eas.Policy
+		if err == nil {
+			eff, err = l.Effective()
+		}
+		return func() {
+			if p.scope != scope {
+				return // another scope was picked meanwhile
+			}
+			if err != nil {
+				p.fail(err)
+				return
+			}
+			p.layers = l
+			p.show(eff)
+			p.showSources(true)
+			p.Inherit.Show()
+			p.Content.Refresh() // lay out the labels just shown
+		}
+	})
+}
+
+// showSources shows beside each setting the level it comes from.
+func (p *Policies) showSources(on bool) {
+	for key, l := range p.Sources {
+		if !on {
+			l.Hide()
+			continue
+		}
+		src := p.layers.Source(key)
+		l.SetText(src)
+		switch {
+		case src == "global":
+			l.Importance = widget.LowImportance
+		case (src == "device") == (p.scope.device != ""):
+			l.Importance = widget.HighImportance // set at this level
+		default:
+			l.Importance = widget.MediumImportance
+		}
+		l.Show()
+		l.Refresh()
+	}
+}
+
+// parent is the policy the scope inherits.
+func (p *Policies) parent() (eas.Policy, error) {
+	if p.scope.device == "" {
+		return p.layers.Global, nil
+	}
+	return p.layers.User.Apply(p.layers.Global)
+}
+
+// setLevel stores o as the scope's own settings.
+func (p *Policies) setLevel(ctx context.Context, o eas.PolicyOverride) error {
+	if p.scope.device == "" {
+		return p.levels.SetAccountPolicy(ctx, p.scope.user, o)
+	}
+	return p.levels.SetDevicePolicy(ctx, p.scope.user, p.scope.device, o)
+}
+
+// inherit drops the scope's own settings.
+func (p *Policies) inherit() {
+	if p.levels == nil || p.scope.user == "" {
+		return
+	}
+	scope := p.scope
+	p.run.Go(func(ctx context.Context) func() {
+		err := p.setLevel(ctx, nil)
+		return func() {
+			if err != nil {
+				p.fail(err)
+				return
+			}
+			if p.scope == scope {
+				p.Load()
+				p.Result.Importance = widget.SuccessImportance
+				p.Result.SetText(scope.String() + " uses the inherited values again.")
+			}
+		}
+	})
 }
 
 func (p *Policies) show(pol eas.Policy) {
@@ -185,6 +384,31 @@ func (p *Policies) save() {
 	p.Save.Disable()
 	p.Result.Importance = widget.MediumImportance
 	p.Result.SetText("Saving…")
+	if p.scope.user != "" && p.levels != nil {
+		parent, err := p.parent()
+		if err != nil {
+			p.Save.Enable()
+			p.fail(err)
+			return
+		}
+		o, scope := eas.Diff(parent, pol), p.scope
+		p.run.Go(func(ctx context.Context) func() {
+			err := p.setLevel(ctx, o)
+			return func() {
+				p.Save.Enable()
+				if err != nil {
+					p.fail(err)
+					return
+				}
+				if p.scope == scope {
+					p.Load()
+				}
+				p.Result.Importance = widget.SuccessImportance
+				p.Result.SetText(fmt.Sprintf("Saved %s: %s. Applied from its next Provision.", scope, countText(len(o), "own setting", "own settings")))
+			}
+		})
+		return
+	}
 	p.run.Go(func(context.Context) func() {
 		err := p.src.SetPolicy(pol)
 		return func() {

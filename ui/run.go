@@ -36,6 +36,7 @@ func run(ctx context.Context, a fyne.App, src Source, stop context.CancelFunc) e
 	inner, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { newBridge(src, w, tray).run(inner) })
+	wg.Go(func() { watchDevices(inner, a, src, w, fyne.Do) }) // notify.go
 	wg.Go(func() {
 		select {
 		case <-ctx.Done(): // SIGINT or the server stopped

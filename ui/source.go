@@ -56,3 +56,9 @@ func (s runtimeSource) Subscribe(ctx context.Context, buf int) <-chan logbus.Exc
 func (s runtimeSource) Recent(n int) []logbus.Exchange { return s.Bus.Recent(n) }
 
 func (s runtimeSource) Clear() { s.Bus.Clear() }
+
+// The runtime can change accounts and folder settings.
+var (
+	_ AccountEditor = runtimeSource{}
+	_ FolderSource  = runtimeSource{}
+)

@@ -339,7 +339,7 @@ func TestDevicesTabListsDevice(t *testing.T) {
 	h.pump("devices", func() bool { return len(d.Rows()) == 1 })
 
 	want := []string{"demo@demo.easbridge", "ANDROIDC0FFEE01", "Android", "Pixel 8", "Android 15", "16.1",
-		seen.Format("2006-01-02 15:04"), "allowed", "none"}
+		seen.Format("2006-01-02 15:04"), "allowed", "none", "-"}
 	if got := d.Rows()[0]; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("row = %q, want %q", got, want)
 	}
@@ -610,7 +610,11 @@ func TestScreenshots(t *testing.T) {
 	a.Password.SetText("secret")
 	test.Tap(a.Test)
 
-	for i, name := range []string{"overview", "devices", "policies", "accounts", "logs"} {
+	for _, tab := range []struct {
+		i    int
+		name string
+	}{{TabOverview, "overview"}, {TabDevices, "devices"}, {TabPolicies, "policies"}, {TabAccounts, "accounts"}, {TabLogs, "logs"}} {
+		i, name := tab.i, tab.name
 		h.w.Tabs.SelectIndex(i)
 		img := h.w.Window.Canvas().Capture()
 		path := filepath.Join(dir, name+".png")

@@ -16,11 +16,10 @@ import (
 
 	"easbridge/app"
 	"easbridge/assets"
-	"easbridge/server/eas"
 )
 
-// Window is the main window: Overview, Devices, Policies, Accounts and
-// Logs tabs. Its methods must be called on the UI goroutine (from
+// Window is the main window: Overview, Devices, Policies, Accounts,
+// Folders and Logs tabs. Its methods must be called on the UI goroutine (from
 // callbacks or through fyne.Do).
 type Window struct {
 	Window   fyne.Window
@@ -29,7 +28,10 @@ type Window struct {
 	Devices  *Devices
 	Policies *Policies
 	Accounts *Accounts
+	Folders  *Folders
 	Logs     *Logs
+	Problems *Problems    // problems.go
+	Oof      *OutOfOffice // in the Accounts tab (problems.go)
 
 	src Source
 	run *runner
@@ -41,6 +43,7 @@ const (
 	TabDevices
 	TabPolicies
 	TabAccounts
+	TabFolders
 	TabLogs
 )
 
@@ -55,6 +58,8 @@ func NewWindow(a fyne.App, src Source) *Window {
 	w.Devices.bind(src, w.run, w.Refresh)
 	w.Policies = newPolicies(src, w.run)
 	w.Accounts = newAccounts(src, w.run)
+	fsrc, _ := src.(FolderSource)
+	w.Folders = newFolders(fsrc, w.run)
 	w.Logs = newLogs(a, src)
 	w.Logs.run = w.run
 	w.Tabs = container.NewAppTabs(
@@ -62,10 +67,19 @@ func NewWindow(a fyne.App, src Source) *Window {
 		container.NewTabItemWithIcon("Devices", theme.ComputerIcon(), w.Devices.Content),
 		container.NewTabItemWithIcon("Policies", theme.SettingsIcon(), w.Policies.Content),
 		container.NewTabItemWithIcon("Accounts", theme.AccountIcon(), w.Accounts.Content),
+		container.NewTabItemWithIcon("Folders", theme.FolderIcon(), w.Folders.Content),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), w.Logs.Content),
 	)
-	w.Window.SetContent(w.Tabs)
-	w.Window.Resize(fyne.NewSize(1040, 680))
+	w.Tabs.OnSelected = func(t *container.TabItem) {
+		if t.Content == w.Folders.Content {
+			w.Folders.Load()
+		}
+	}
+	w.addProblems()             // Problems tab, out of office (problems.go)
+	w.remember(a.Preferences()) // size and last tab (prefs.go)
+	if w.Tabs.Selected().Content == w.Folders.Content {
+		w.Folders.Load()
+	}
 	return w
 }
 
@@ -73,6 +87,7 @@ func NewWindow(a fyne.App, src Source) *Window {
 func (w *Window) SetStatus(s app.Status) {
 	w.Overview.SetStatus(s)
 	w.Devices.SetDevices(s.Devices)
+	w.Policies.SetDevices(s.Devices) // accounts and devices as policy scopes
 }
 
 // Refresh reads the status off the UI goroutine and shows it (after a
@@ -261,228 +276,6 @@ func (o *Overview) setQR() {
 	o.QR.Resource = fyne.NewStaticResource("setup-qr.png", png)
 	o.QR.Refresh()
 	o.QR.Show()
-}
-
-// Devices is the second tab: every device the server knows, and what can
-// be done to the selected one.
-type Devices struct {
-	Content fyne.CanvasObject
-	Summary *widget.Label
-	Table   *widget.Table
-
-	Selected    *widget.Label // "user / device" of the selection
-	Allow       *widget.Button
-	Block       *widget.Button
-	Wipe        *widget.Button // remote wipe (asks first)
-	AccountWipe *widget.Button // account-only wipe (asks first)
-	Forget      *widget.Button // forget the device (asks first)
-	Result      *widget.Label  // outcome of the last action
-
-	rows [][]string
-	devs []eas.Device
-	sel  deviceKey // zero: none
-}
-
-// DeviceColumns are the Devices table's column titles.
-var DeviceColumns = []string{"User", "Device ID", "Type", "Model", "OS", "Protocol", "Last seen", "Access", "Wipe"}
-
-var deviceColumnWidths = []float32{150, 170, 80, 100, 100, 70, 130, 75, 110}
-
-func newDevices() *Devices {
-	d := &Devices{Summary: wrapped(noDevices), Selected: widget.NewLabel(noSelection), Result: wrapped("")}
-	d.Table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(d.rows), len(DeviceColumns) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(id widget.TableCellID, o fyne.CanvasObject) {
-			text := ""
-			if id.Row >= 0 && id.Row < len(d.rows) && id.Col >= 0 && id.Col < len(DeviceColumns) {
-				text = d.rows[id.Row][id.Col]
-			}
-			o.(*widget.Label).SetText(text)
-		},
-	)
-	d.Table.ShowHeaderColumn = false
-	d.Table.CreateHeader = func() fyne.CanvasObject {
-		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	}
-	d.Table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Row < 0 && id.Col >= 0 && id.Col < len(DeviceColumns) {
-			o.(*widget.Label).SetText(DeviceColumns[id.Col])
-		}
-	}
-	for i, w := range deviceColumnWidths {
-		d.Table.SetColumnWidth(i, w)
-	}
-	d.Table.OnSelected = func(id widget.TableCellID) {
-		if id.Row >= 0 && id.Row < len(d.devs) {
-			d.sel = keyOf(d.devs[id.Row])
-		}
-		d.updateActions()
-	}
-	d.Allow = widget.NewButtonWithIcon("Allow", theme.ConfirmIcon(), nil)
-	d.Block = widget.NewButtonWithIcon("Block", theme.CancelIcon(), nil)
-	d.Wipe = widget.NewButtonWithIcon("Remote wipe", theme.WarningIcon(), nil)
-	d.Wipe.Importance = widget.DangerImportance
-	d.AccountWipe = widget.NewButtonWithIcon("Account-only wipe", theme.AccountIcon(), nil)
-	d.AccountWipe.Importance = widget.WarningImportance
-	d.Forget = widget.NewButtonWithIcon("Forget", theme.DeleteIcon(), nil)
-	d.Selected.TextStyle.Bold = true
-	d.Selected.Truncation = fyne.TextTruncateEllipsis
-	actions := container.NewBorder(nil, nil, nil,
-		container.NewHBox(d.Allow, d.Block, widget.NewSeparator(), d.AccountWipe, d.Wipe, d.Forget), d.Selected)
-	d.Content = container.NewBorder(container.NewPadded(d.Summary), container.NewVBox(widget.NewSeparator(), actions, d.Result), nil, nil, d.Table)
-	d.updateActions()
-	return d
-}
-
-const noSelection = "Select a device to allow, block, wipe or forget it."
-
-// deviceKey identifies a device.
-type deviceKey struct{ user, id string }
-
-func keyOf(d eas.Device) deviceKey { return deviceKey{d.User, d.ID} }
-
-// Selection is the selected device; ok is false without one.
-func (d *Devices) Selection() (eas.Device, bool) {
-	for _, dv := range d.devs {
-		if d.sel != (deviceKey{}) && keyOf(dv) == d.sel {
-			return dv, true
-		}
-	}
-	return eas.Device{}, false
-}
-
-// Select selects the device of the given row.
-func (d *Devices) Select(row int) { d.Table.Select(widget.TableCellID{Row: row, Col: 0}) }
-
-func (d *Devices) updateActions() {
-	dv, ok := d.Selection()
-	btns := []*widget.Button{d.Allow, d.Block, d.Wipe, d.AccountWipe, d.Forget}
-	if !ok {
-		d.sel = deviceKey{}
-		d.Selected.SetText(noSelection)
-		for _, b := range btns {
-			b.Disable()
-		}
-		return
-	}
-	d.Selected.SetText(fmt.Sprintf("%s — %s (%s, %s, wipe: %s)", dv.ID, dv.User, dash(dv.Type), dv.Access, dv.Wipe))
-	for _, b := range btns {
-		b.Enable()
-	}
-	if dv.Access == eas.AccessAllowed {
-		d.Allow.Disable()
-	}
-	if dv.Access == eas.AccessBlocked {
-		d.Block.Disable()
-	}
-	if dv.Wipe != eas.WipeNone {
-		d.Wipe.Disable()
-		d.AccountWipe.Disable()
-	}
-}
-
-// bind connects the action buttons to src: each runs off the UI goroutine,
-// shows its outcome in Result and then calls refresh.
-func (d *Devices) bind(src Source, run *runner, refresh func()) {
-	act := func(verb string, ask string, f func(ctx context.Context, dv eas.Device) error) func() {
-		return func() {
-			dv, ok := d.Selection()
-			if !ok {
-				return
-			}
-			do := func() {
-				d.Result.SetText(verb + " " + dv.ID + "…")
-				d.Result.Importance = widget.MediumImportance
-				run.Go(func(ctx context.Context) func() {
-					err := f(ctx, dv)
-					return func() {
-						if err != nil {
-							d.Result.Importance = widget.DangerImportance
-							d.Result.SetText(verb + " " + dv.ID + " failed: " + err.Error())
-						} else {
-							d.Result.Importance = widget.SuccessImportance
-							d.Result.SetText(verb + " " + dv.ID + ": done.")
-						}
-						refresh()
-					}
-				})
-			}
-			if ask == "" {
-				do()
-				return
-			}
-			run.confirm(verb, fmt.Sprintf(ask, dv.ID, dv.User), do)
-		}
-	}
-	d.Allow.OnTapped = act("Allow", "", func(ctx context.Context, dv eas.Device) error {
-		return src.SetAccess(ctx, dv.User, dv.ID, eas.AccessAllowed)
-	})
-	d.Block.OnTapped = act("Block", "", func(ctx context.Context, dv eas.Device) error {
-		return src.SetAccess(ctx, dv.User, dv.ID, eas.AccessBlocked)
-	})
-	d.Wipe.OnTapped = act("Remote wipe", "Erase ALL data on %s (%s)?\n\nThe phone is reset to factory settings the next time it connects. This cannot be undone.",
-		func(ctx context.Context, dv eas.Device) error { return src.RequestWipe(ctx, dv.User, dv.ID, false) })
-	d.AccountWipe.OnTapped = act("Account-only wipe", "Remove this account and its data from %s (%s)?\n\nThe phone deletes the account the next time it connects (EAS 16.1; older phones are shut out instead).",
-		func(ctx context.Context, dv eas.Device) error { return src.RequestWipe(ctx, dv.User, dv.ID, true) })
-	d.Forget.OnTapped = act("Forget", "Forget %s (%s) and its sync state?\n\nIf it connects again it must set up and sync from scratch.",
-		func(ctx context.Context, dv eas.Device) error { return src.ForgetDevice(ctx, dv.User, dv.ID) })
-}
-
-const noDevices = "No device has connected yet. On the phone, add an Exchange (ActiveSync) account with the server URL from the Overview tab."
-
-// SetDevices shows devs (in the order given: most recently seen first).
-func (d *Devices) SetDevices(devs []eas.Device) {
-	rows := make([][]string, len(devs))
-	for i, dv := range devs {
-		rows[i] = deviceRow(dv)
-	}
-	d.devs = slices.Clone(devs)
-	if slices.EqualFunc(rows, d.rows, slices.Equal) {
-		d.updateActions()
-		return
-	}
-	d.rows = rows
-	defer func() {
-		// Keep the table's selection on the selected device.
-		for i, dv := range d.devs {
-			if d.sel != (deviceKey{}) && keyOf(dv) == d.sel {
-				d.Table.Select(widget.TableCellID{Row: i, Col: 0})
-				d.updateActions()
-				return
-			}
-		}
-		d.Table.UnselectAll()
-		d.updateActions()
-	}()
-	if len(rows) == 0 {
-		d.Summary.SetText(noDevices)
-	} else {
-		d.Summary.SetText(countText(len(rows), "device", "devices") + " known, most recently seen first.")
-	}
-	d.Table.Refresh()
-}
-
-// Rows is the table content, one []string per device in DeviceColumns order.
-func (d *Devices) Rows() [][]string { return d.rows }
-
-func deviceRow(d eas.Device) []string {
-	model := d.Model
-	if model == "" {
-		model = d.FriendlyName
-	}
-	seen := "-"
-	if !d.LastSeen.IsZero() {
-		seen = d.LastSeen.Local().Format("2006-01-02 15:04")
-	}
-	return []string{
-		dash(d.User), dash(d.ID), dash(d.Type), dash(model), dash(d.OS),
-		dash(string(d.ProtocolVersion)), seen, d.Access.String(), d.Wipe.String(),
-	}
 }
 
 func selectable(text string) *widget.Label {

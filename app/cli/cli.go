@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -42,6 +43,10 @@ usage:
                                     WBXML inspector: WBXML -> XML, XML -> WBXML (stdin when no FILE)
   easbridge client [flags] options|provision|foldersync
                                     a small EAS client to try a server
+  easbridge folders list|mode --user USER [--device ID] ...
+                                    per-folder visibility, look-back filter and sync modes
+  easbridge devices list|show|allow|block|quarantine|wipe|forget|resync [ID] [flags]
+                                    manage devices, whether or not easbridge is serving
   easbridge user set-password --config FILE --account NAME --user EASUSER
                                     store a stored login's passwords (read from stdin: local, then remote)
 
@@ -63,6 +68,10 @@ func Main(env Env) int {
 		return client(env, args[1:])
 	case "user":
 		return user(env, args[1:])
+	case "folders":
+		return folders(env, args[1:])
+	case "devices":
+		return devices(env, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(env.Stdout, usage)
 		return 0
@@ -73,8 +82,8 @@ func Main(env Env) int {
 
 // serveFlags are the quick single-account flags of `easbridge serve`.
 type serveFlags struct {
-	config, listen, data, tls, imap, smtp, dav, domain, logWBXML string
-	headless, forcePlain, verbose                                bool
+	config, listen, data, tls, imap, smtp, dav, sieve, domain, logWBXML string
+	headless, forcePlain, verbose                                       bool
 }
 
 func serve(env Env, args []string, explicit bool) int {
@@ -88,6 +97,7 @@ func serve(env Env, args []string, explicit bool) int {
 	fs.StringVar(&f.imap, "imap", "", "IMAP server of a quick single account: imap://host:port or imaps://host:port")
 	fs.StringVar(&f.smtp, "smtp", "", "SMTP submission server: smtp://host:port or smtps://host:port")
 	fs.StringVar(&f.dav, "dav", "", "CalDAV/CardDAV base URL; calendar and address book homes are discovered")
+	fs.StringVar(&f.sieve, "sieve", "", "ManageSieve server for out-of-office replies: sieve://host:port (default the IMAP host, port 4190; off disables)")
 	fs.StringVar(&f.domain, "domain", "", "mail domain: a login without @ has the address LOGIN@DOMAIN")
 	fs.StringVar(&f.logWBXML, "log-wbxml", "", "append every decoded exchange to this file")
 	fs.BoolVar(&f.headless, "headless", false, "never open a window")
@@ -96,6 +106,7 @@ func serve(env Env, args []string, explicit bool) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	f.config = configFile(f)
 	cfg, err := buildConfig(f)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "easbridge: %v\n", err)
@@ -113,6 +124,9 @@ func serve(env Env, args []string, explicit bool) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "easbridge: %v\n", err)
 		return 1
+	}
+	if f.config != "" {
+		rt.SetConfigFile(f.config) // the window saves accounts there
 	}
 	printBanner(env.Stdout, rt)
 
@@ -146,6 +160,23 @@ func hasDisplay() bool {
 	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }
 
+// configFile is --config, else the data directory's config.FileName when
+// it exists (where the window saves accounts), else "".
+func configFile(f serveFlags) string {
+	if f.config != "" {
+		return f.config
+	}
+	dir := f.data
+	if dir == "" {
+		dir = config.Default().DataDir
+	}
+	p := filepath.Join(dir, config.FileName)
+	if _, err := os.Stat(p); err != nil || dir == "" {
+		return ""
+	}
+	return p
+}
+
 // buildConfig reads --config (if any) and lays the flags over it.
 func buildConfig(f serveFlags) (config.Config, error) {
 	cfg := config.Default()
@@ -170,10 +201,10 @@ func buildConfig(f serveFlags) (config.Config, error) {
 	}
 	if f.imap != "" {
 		cfg.Accounts = append([]config.Account{{
-			Name: "default", IMAP: f.imap, SMTP: f.smtp, DAV: f.dav, Login: config.LoginPassthrough,
+			Name: "default", IMAP: f.imap, SMTP: f.smtp, DAV: f.dav, Sieve: f.sieve, Login: config.LoginPassthrough,
 		}}, cfg.Accounts...)
-	} else if f.smtp != "" || f.dav != "" {
-		return cfg, errors.New("--smtp and --dav need --imap (the account's IMAP server)")
+	} else if f.smtp != "" || f.dav != "" || f.sieve != "" {
+		return cfg, errors.New("--smtp, --dav and --sieve need --imap (the account's IMAP server)")
 	}
 	return cfg, cfg.Validate()
 }

@@ -64,6 +64,12 @@ type Config struct {
 	// when it listens on a non-loopback address. Default true.
 	MDNS bool `toml:"mdns"`
 
+	// DefaultAccess is what a new device gets when no access rule
+	// matches: AccessAllow (default), AccessQuarantine or AccessBlock.
+	DefaultAccess string `toml:"default_access"`
+	// AccessRules are tried in order for new devices; see AccessRule.
+	AccessRules []AccessRule `toml:"access_rule"`
+
 	Accounts []Account  `toml:"account"`
 	Policy   eas.Policy `toml:"policy"`
 	Ping     Ping       `toml:"ping"`
@@ -91,6 +97,11 @@ type Limits struct {
 	MaxRequestBytes int64 `toml:"max_request_bytes"`
 	// MaxConnections caps concurrent connections; 0 (default) means no cap.
 	MaxConnections int `toml:"max_connections"`
+	// PoisonTries is how many times one item may fail to sync (a
+	// conversion error, a window the phone keeps rejecting, a phone's
+	// change that keeps failing) before it is set aside and listed under
+	// Problems. Default 3 (also when 0).
+	PoisonTries int `toml:"poison_tries"`
 }
 
 // Throttle slows and then blocks addresses that fail to log in.
@@ -119,6 +130,11 @@ type Account struct {
 	SMTP string `toml:"smtp"`
 	// DAV is the http:// or https:// base URL of the CalDAV/CardDAV server.
 	DAV string `toml:"dav"`
+	// GALAddressBook is the URL of a shared CardDAV address book (the
+	// office directory) that Search GAL and ResolveRecipients read besides
+	// the user's own address books, with the user's upstream credentials.
+	// "" means none.
+	GALAddressBook string `toml:"gal_addressbook"`
 	// Domain overrides Config.Domain for this account.
 	Domain string `toml:"domain"`
 	// Login is LoginPassthrough (default) or LoginStored.
@@ -127,7 +143,42 @@ type Account struct {
 	Users []StoredUser `toml:"user"`
 	// InsecureSkipVerify accepts any certificate from the upstream servers.
 	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
+	// Notes is where notes live: NotesAuto (default, also ""), NotesDAV
+	// or NotesIMAP.
+	Notes string `toml:"notes"`
+	// Sieve is the ManageSieve server for out-of-office replies:
+	// sieve://host[:port] (STARTTLS, default port 4190); "" means the IMAP
+	// host on port 4190; SieveOff disables out of office.
+	Sieve string `toml:"sieve"`
+	// Classes turns item classes off for the account's devices
+	// ([account.classes]); every class is on by default.
+	Classes AccountClasses `toml:"classes"`
 }
+
+// AccountClasses are an account's class switches: a class set to false
+// disappears from FolderSync for the account's devices. nil means on.
+type AccountClasses struct {
+	Email    *bool `toml:"email"`
+	Contacts *bool `toml:"contacts"`
+	Calendar *bool `toml:"calendar"` // calendars and task lists
+	Notes    *bool `toml:"notes"`
+}
+
+// Off reports the classes turned off.
+func (c AccountClasses) Off() (email, contacts, calendar, notes bool) {
+	off := func(b *bool) bool { return b != nil && !*b }
+	return off(c.Email), off(c.Contacts), off(c.Calendar), off(c.Notes)
+}
+
+// SieveOff as Account.Sieve: the account has no out-of-office replies.
+const SieveOff = "off"
+
+// Where notes live (Account.Notes).
+const (
+	NotesAuto = "auto" // DAV journal collections if any, else the IMAP Notes mailbox
+	NotesDAV  = "dav"  // only DAV journal collections
+	NotesIMAP = "imap" // the IMAP Notes mailbox
+)
 
 // StoredUser is one local EAS login of a "stored" account. Its passwords
 // are in the keychain (app/secrets), never in the configuration.
@@ -164,9 +215,12 @@ func Default() Config {
 		RedactLogs: true,
 		MDNS:       true,
 		Policy:     eas.DefaultPolicy(),
-		Ping:       Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300, DAVInterval: 30},
-		Limits:     Limits{MaxRequestBytes: 32 << 20},
-		Throttle:   Throttle{FailuresBeforeDelay: 3, FailuresBeforeBlock: 10, BlockMinutes: 15},
+		// Devices are allowed unless a rule says otherwise, as before
+		// access rules existed.
+		DefaultAccess: AccessAllow,
+		Ping:          Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300, DAVInterval: 30},
+		Limits:        Limits{MaxRequestBytes: 32 << 20, PoisonTries: 3},
+		Throttle:      Throttle{FailuresBeforeDelay: 3, FailuresBeforeBlock: 10, BlockMinutes: 15},
 	}
 	if dir, err := os.UserConfigDir(); err == nil {
 		c.DataDir = filepath.Join(dir, "easbridge")
@@ -269,6 +323,7 @@ func (c Config) validate() []error {
 	if err := c.Policy.Validate(); err != nil {
 		bad("policy", "%v", strings.TrimPrefix(err.Error(), "eas: "))
 	}
+	c.validateAccess(bad)
 
 	p := c.Ping
 	switch {
@@ -286,6 +341,9 @@ func (c Config) validate() []error {
 	}
 	if c.Limits.MaxConnections < 0 {
 		bad("limits.max_connections", "%d: must be 0 (no limit) or more", c.Limits.MaxConnections)
+	}
+	if c.Limits.PoisonTries < 0 || c.Limits.PoisonTries > 100 {
+		bad("limits.poison_tries", "%d: must be 1..100 (0: the default, 3)", c.Limits.PoisonTries)
 	}
 
 	t := c.Throttle
@@ -339,8 +397,27 @@ func (c Config) validate() []error {
 				bad(key+".dav", "%v", err)
 			}
 		}
+		if a.GALAddressBook != "" {
+			if err := checkDAV(a.GALAddressBook); err != nil {
+				bad(key+".gal_addressbook", "%v", err)
+			} else if u, _ := url.Parse(a.GALAddressBook); strings.Trim(u.Path, "/") == "" || u.RawQuery != "" {
+				bad(key+".gal_addressbook", "%q: must be the URL of an address book collection (a path, no query)", safeURL(a.GALAddressBook))
+			}
+		}
+		switch a.Notes {
+		case "", NotesAuto, NotesDAV:
+		case NotesIMAP:
+			if a.IMAP == "" {
+				bad(key+".notes", `"imap" needs imap`)
+			}
+		default:
+			bad(key+".notes", "%q: must be %q, %q or %q", a.Notes, NotesAuto, NotesDAV, NotesIMAP)
+		}
 		if a.Domain != "" && !validDomain(a.Domain) {
 			bad(key+".domain", "%q: not a domain name", a.Domain)
+		}
+		if err := CheckSieve(a.Sieve); err != nil {
+			bad(key+".sieve", "%v", err)
 		}
 		switch a.Login {
 		case "", LoginPassthrough:
@@ -549,4 +626,26 @@ func validDomain(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckSieve checks an account's sieve key: "", SieveOff or
+// sieve://host[:port].
+func CheckSieve(raw string) error {
+	if raw == "" || raw == SieveOff {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q: %v", raw, err)
+	}
+	if !strings.EqualFold(u.Scheme, "sieve") || u.Hostname() == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("%q: must be sieve://host[:port] or %q", u.Redacted(), SieveOff)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: bad port %q", raw, p)
+		}
+	}
+	return nil
 }

@@ -31,7 +31,7 @@ func TestDefault(t *testing.T) {
 	if c.Policy != eas.DefaultPolicy() {
 		t.Error("policy is not eas.DefaultPolicy")
 	}
-	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{32 << 20, 0}) || c.Throttle != (Throttle{3, 10, 15}) {
+	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{32 << 20, 0, 3}) || c.Throttle != (Throttle{3, 10, 15}) {
 		t.Errorf("defaults: %+v %+v %+v", c.Ping, c.Limits, c.Throttle)
 	}
 	if dir, err := os.UserConfigDir(); err == nil && c.DataDir != filepath.Join(dir, "easbridge") {
@@ -212,6 +212,7 @@ func TestValidate(t *testing.T) {
 		{"ping folders", func(c *Config) { c.Ping.MaxFolders = 0 }, "ping.max_folders", "at least 1"},
 		{"limits request", func(c *Config) { c.Limits.MaxRequestBytes = 100 }, "limits.max_request_bytes", "65536"},
 		{"limits connections", func(c *Config) { c.Limits.MaxConnections = -1 }, "limits.max_connections", "0 (no limit)"},
+		{"limits poison tries", func(c *Config) { c.Limits.PoisonTries = -1 }, "limits.poison_tries", "1..100"},
 		{"throttle delay", func(c *Config) { c.Throttle.FailuresBeforeDelay = 0 }, "throttle.failures_before_delay", "at least 1"},
 		{"throttle block below delay", func(c *Config) { c.Throttle.FailuresBeforeBlock = 2 }, "throttle.failures_before_block", "failures_before_delay"},
 		{"throttle minutes", func(c *Config) { c.Throttle.BlockMinutes = 0 }, "throttle.block_minutes", "at least 1"},
@@ -228,10 +229,17 @@ func TestValidate(t *testing.T) {
 		{"imap credentials", func(c *Config) { c.Accounts[0].IMAP = "imaps://bob:hunter2@h" }, "account[0].imap", "keychain"},
 		{"smtp scheme", func(c *Config) { c.Accounts[0].SMTP = "imap://h" }, "account[0].smtp", "smtp, submission"},
 		{"smtp submission", func(c *Config) { c.Accounts[0].SMTP = "submissions://h:465" }, "", ""},
+		{"sieve url", func(c *Config) { c.Accounts[0].Sieve = "sieve://h:4190" }, "", ""},
+		{"sieve off", func(c *Config) { c.Accounts[0].Sieve = SieveOff }, "", ""},
+		{"sieve scheme", func(c *Config) { c.Accounts[0].Sieve = "imap://h" }, "account[0].sieve", "sieve://host[:port]"},
+		{"sieve credentials", func(c *Config) { c.Accounts[0].Sieve = "sieve://bob:hunter2@h" }, "account[0].sieve", "sieve://host[:port]"},
+		{"sieve bad port", func(c *Config) { c.Accounts[0].Sieve = "sieve://h:99999" }, "account[0].sieve", "bad port"},
 		{"smtp without imap", func(c *Config) { c.Accounts[0].IMAP = "" }, "account[0].smtp", "needs imap"},
 		{"dav scheme", func(c *Config) { c.Accounts[0].DAV = "webdav://h/" }, "account[0].dav", "http or https"},
 		{"dav no host", func(c *Config) { c.Accounts[0].DAV = "https:///dav" }, "account[0].dav", "missing host"},
 		{"dav credentials", func(c *Config) { c.Accounts[0].DAV = "https://bob:hunter2@h/" }, "account[0].dav", "keychain"},
+		{"gal scheme", func(c *Config) { c.Accounts[0].GALAddressBook = "ftp://h/dir/" }, "account[0].gal_addressbook", "http or https"},
+		{"gal without a path", func(c *Config) { c.Accounts[0].GALAddressBook = "https://h/" }, "account[0].gal_addressbook", "address book collection"},
 		{"account domain", func(c *Config) { c.Accounts[0].Domain = "a b" }, "account[0].domain", "not a domain"},
 		{"login unknown", func(c *Config) { c.Accounts[0].Login = "oauth" }, "account[0].login", `"passthrough" or "stored"`},
 		{"users with passthrough", func(c *Config) { c.Accounts[0].Users = []StoredUser{{EASUser: "x"}} }, "account[0].user", `login = "stored"`},

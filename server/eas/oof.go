@@ -37,3 +37,11 @@ type Oof struct {
 	End      time.Time    `json:"end"`
 	Messages []OofMessage `json:"messages"`
 }
+
+// SettingsStatusOofUnavailable answers Settings Oof Get and Set when the
+// account has no out-of-office service (no ManageSieve server reachable,
+// or one without the vacation extension). MS-ASCMD 2.2.3.177.15 has no
+// value of its own for this; 7 "Denied by policy" tells the client that
+// the server's configuration refuses the setting (not a transient failure
+// to retry, which 4 "Server unavailable" would suggest).
+const SettingsStatusOofUnavailable = SettingsStatusDeniedByPolicy

@@ -108,6 +108,16 @@
 // text/html when the client prefers type 2); Location calendar:Location
 // before 16.0, airsyncbase:Location/DisplayName from 16.0.
 //
+// iTIP (itip.go, RFC 5546). ParseInvitation reads a meeting message's
+// iCalendar part for the Email MeetingRequest (intended busy status,
+// SEQUENCE, RECURRENCE-ID, the user's RSVP); EventFromInvitation turns a
+// REQUEST into the object to store (METHOD dropped); SetPartstat writes
+// the user's answer into the meeting and its overrides, or into one
+// occurrence's override (created from the master when missing), and
+// refuses organizers and non-attendees; Reply builds the METHOD:REPLY
+// object: UID, SEQUENCE, RECURRENCE-ID, DTSTAMP now, the ORGANIZER and
+// only the user's ATTENDEE, with the VTIMEZONEs it uses.
+//
 // Contacts. N, FN (FileAs), ORG, TITLE, NICKNAME, URL, NOTE, BDAY,
 // CATEGORIES, PHOTO (≤ 48 KB of base64, else left out, [MS-ASCNTC]
 // 2.2.2.58) map directly; EMAILs fill Email1–3 (PREF first, then

@@ -73,6 +73,8 @@
 //     (RFC 9110 13.1); 412 is source.ErrPrecondition, other failures wrap
 //     *HTTPError and an eas sentinel (403 → ErrNotSupported for writes,
 //     ErrNotFound for reads). Config.OnRequest sees every request.
+//   - CalendarQuery (free/busy) is one calendar-query REPORT (RFC 4791
+//     7.8) with a VEVENT time-range filter, Depth 1, returning the data.
 //   - The Account starts no goroutine. Close drops the idle connections of
 //     the HTTP client it created itself (never of an injected one).
 package davsource

@@ -49,6 +49,8 @@ type davSync struct {
 	coll     string // folder key
 	class    string
 	items    source.DAVItems
+	view     *offered   // the folder's view (viewdav.go); nil: coll alone, as it is
+	pz       *poisonRun // items that keep failing (poison.go)
 
 	st       *davState
 	curKey   int
@@ -100,10 +102,12 @@ func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error)
 		// start over with this folder: Status 3, never a crash.
 		return nil, fmt.Errorf("engine: collection %s: %w: %w", d.req.CollectionID, err, eas.ErrInvalidSyncKey)
 	}
+	d.poisonStart(ctx) // poisonhooks.go
 	if err := d.applyClientCommands(ctx); err != nil {
 		return nil, err
 	}
 	if d.req.GetChanges {
+		d.refilter() // davfilter.go
 		if err := d.collect(ctx); err != nil {
 			return nil, err
 		}
@@ -115,11 +119,15 @@ func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error)
 }
 
 func (d *davSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
+	d.poisonCommit(ctx)
 	return d.s.commitCollection(ctx, d.deviceID, d.req, &d.res, d.curKey, d.fromPrev, d.dirty, d.st.encode())
 }
 
 // collect brings Pending up to date with the server.
 func (d *davSync) collect(ctx context.Context) error {
+	if d.view != nil {
+		return d.collectView(ctx)
+	}
 	st := d.st
 	ch, err := d.items.Changes(ctx, d.coll, st.Token)
 	if errors.Is(err, source.ErrTokenInvalid) {
@@ -165,6 +173,7 @@ func (d *davSync) serverID(id uint32) string {
 // window sends up to WindowSize pending changes.
 func (d *davSync) window(ctx context.Context) error {
 	st := d.st
+	d.poisonPrune()
 	size := d.req.WindowSize
 	if size <= 0 || size > maxWindow {
 		size = maxWindow
@@ -183,6 +192,7 @@ func (d *davSync) window(ctx context.Context) error {
 	if len(order) > size {
 		order, d.res.MoreAvailable = order[:size], true
 	}
+	order = d.poisonWindow(order)
 	var fetch []string
 	for _, p := range order {
 		if st.Pending[p].Deleted {
@@ -196,7 +206,7 @@ func (d *davSync) window(ctx context.Context) error {
 		fetch = append(fetch, p)
 	}
 	if len(fetch) > 0 {
-		objs, err := d.items.Get(ctx, d.coll, fetch)
+		objs, err := d.get(ctx, fetch)
 		if err != nil {
 			return fmt.Errorf("engine: get from %s: %w", d.coll, err)
 		}
@@ -211,21 +221,31 @@ func (d *davSync) window(ctx context.Context) error {
 			if !ok {
 				continue // gone meanwhile: the next changes call says so
 			}
-			data, err := calconv.ToEAS(d.class, o.Data, opts)
-			if err != nil {
-				// SmartSync: skip the item, log it, go on.
-				d.s.e.log.Warn("engine: item skipped: conversion failed", "collection", d.coll, "path", p, "err", err)
+			data, err := d.filteredToEAS(o, opts) // davfilter.go
+			if errors.Is(err, errItemNotOffered) {
+				if it, known := st.Items[p]; known {
+					d.res.Changes = append(d.res.Changes, server.ServerChange{Op: "Delete", ServerID: d.serverID(it.ID)})
+					delete(st.Items, p)
+				}
 				continue
 			}
+			if err != nil {
+				// SmartSync: one bad item never stops the folder.
+				d.poisonConvertFailed(p, o.ETag, err)
+				continue
+			}
+			d.pz.ok(p)
 			it, known := st.Items[p]
 			if !known {
 				it = davItem{ID: st.NextID}
 				st.NextID++
 			}
+			// A ServerId MeetingResponse gave out (meeting.go) is sent as an Add.
+			reserved := known && it.ETag == reservedETag
 			it.ETag = o.ETag
 			st.Items[p] = it
 			op := "Add"
-			if known {
+			if known && !reserved {
 				op = "Change"
 			}
 			d.res.Changes = append(d.res.Changes, server.ServerChange{Op: op, ServerID: d.serverID(it.ID), Data: data})
@@ -269,14 +289,19 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 					continue
 				}
 			}
-			data, uid, err := calconv.FromEAS(d.class, c.Data, nil, opts)
+			data, uid, err := d.fromEAS("", c.Data, nil, opts)
 			if err != nil {
 				resp.Status = eas.SyncStatusConversionError
 				d.res.Responses = append(d.res.Responses, resp)
 				continue
 			}
-			p := d.items.NewPath(d.coll, uid)
+			p := d.addPath(uid, c.ClientID) // addpath.go
 			etag, err := d.items.Put(ctx, d.coll, p, data, "")
+			if errors.Is(err, source.ErrPrecondition) && c.ClientID != "" {
+				if e, ok := d.adoptAdd(ctx, p); ok {
+					etag, err = e, nil
+				}
+			}
 			if err != nil {
 				d.s.e.log.Info("engine: client add refused", "collection", d.coll, "err", err)
 				resp.Status = davStatus(err)
@@ -316,11 +341,17 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 				}
 				continue
 			}
+			if d.readOnly() {
+				// Groupware shown as mail: removed from the device only.
+				delete(st.Items, p)
+				delete(st.Pending, p)
+				continue
+			}
 			ifMatch := it.ETag
 			if !serverWins {
 				ifMatch = ""
 			}
-			err := d.items.Delete(ctx, d.coll, p, ifMatch)
+			err := d.items.Delete(ctx, d.collOf(p), p, ifMatch)
 			switch {
 			case errors.Is(err, source.ErrPrecondition):
 				// Changed on the server since: it wins, the device gets it back.
@@ -337,8 +368,8 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 			p, _, ok := d.itemPath(c.ServerID)
 			resp.Status = eas.SyncStatusObjectNotFound
 			if ok {
-				if objs, err := d.items.Get(ctx, d.coll, []string{p}); err == nil && len(objs) == 1 {
-					if data, err := calconv.ToEAS(d.class, objs[0].Data, opts); err == nil {
+				if objs, err := d.items.Get(ctx, d.collOf(p), []string{p}); err == nil && len(objs) == 1 {
+					if data, err := d.toEAS(objs[0], opts); err == nil {
 						resp.Status, resp.Data = eas.SyncStatusSuccess, data
 					} else {
 						resp.Status = eas.SyncStatusConversionError
@@ -353,12 +384,21 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 
 // change writes a client Change with If-Match on the ETag the device saw.
 func (d *davSync) change(ctx context.Context, p string, it davItem, c server.ClientCommand, opts calconv.Options, serverWins bool) error {
-	objs, err := d.items.Get(ctx, d.coll, []string{p})
+	if d.readOnly() {
+		return nil // groupware shown as mail: read flags and the like stay on the device
+	}
+	objs, err := d.items.Get(ctx, d.collOf(p), []string{p})
 	if err != nil {
 		return err
 	}
 	if len(objs) == 0 {
-		delete(d.st.Items, p)
+		// Deleted on the server meanwhile: the device gets the Delete (it
+		// would otherwise keep the item for ever); with server wins that
+		// is the whole answer, as for a 412 below.
+		d.st.Pending[p] = davPending{Deleted: true}
+		if serverWins {
+			return nil
+		}
 		return eas.Errorf(eas.SyncStatusObjectNotFound, "%s is gone", p)
 	}
 	cur := objs[0]
@@ -372,11 +412,11 @@ func (d *davSync) change(ctx context.Context, p string, it davItem, c server.Cli
 		app = wbxml.New(app.Space, app.Name, app.Children...)
 		app.Add(wbxml.Text(wbxml.NSAirSyncBase, "InstanceId", c.InstanceID))
 	}
-	data, _, err := calconv.FromEAS(d.class, app, cur.Data, opts)
+	data, _, err := d.fromEAS(p, app, cur.Data, opts)
 	if err != nil {
 		return eas.Errorf(eas.SyncStatusConversionError, "%v", err)
 	}
-	etag, err := d.items.Put(ctx, d.coll, p, data, cur.ETag)
+	etag, err := d.items.Put(ctx, d.collOf(p), p, data, cur.ETag)
 	if errors.Is(err, source.ErrPrecondition) {
 		// Changed between our read and our write.
 		d.st.Pending[p] = davPending{}
@@ -396,7 +436,7 @@ func (d *davSync) change(ctx context.Context, p string, it davItem, c server.Cli
 
 // deleteInstance removes one occurrence of a recurring event.
 func (d *davSync) deleteInstance(ctx context.Context, p string, it davItem, instanceID string, opts calconv.Options) error {
-	objs, err := d.items.Get(ctx, d.coll, []string{p})
+	objs, err := d.items.Get(ctx, d.collOf(p), []string{p})
 	if err != nil {
 		return err
 	}
@@ -407,7 +447,7 @@ func (d *davSync) deleteInstance(ctx context.Context, p string, it davItem, inst
 	if err != nil {
 		return eas.Errorf(eas.SyncStatusConversionError, "%v", err)
 	}
-	etag, err := d.items.Put(ctx, d.coll, p, data, objs[0].ETag)
+	etag, err := d.items.Put(ctx, d.collOf(p), p, data, objs[0].ETag)
 	if err != nil {
 		if errors.Is(err, source.ErrPrecondition) {
 			d.st.Pending[p] = davPending{}

@@ -52,6 +52,17 @@ type Account struct {
 	Domain string
 	Login  LoginModel
 	Users  []StoredUser
+	// GAL is the shared office address book (URL: a CardDAV collection),
+	// read with the user's remote credentials; nil: none (gal.go).
+	GAL *davsource.Config
+	// Notes says where notes live: NotesAuto ("" too), NotesDAV or
+	// NotesIMAP (notesfolders.go).
+	Notes string
+	// Classes turns item classes off for the account's devices (view.go).
+	Classes Classes
+	// Sieve is the account's ManageSieve server for out-of-office
+	// replies (oof.go); a zero URL: Oof answers that it is not available.
+	Sieve SieveConfig
 }
 
 // Secrets reads stored secrets (app/secrets implements it).
@@ -88,6 +99,10 @@ type Options struct {
 	// connections kept. Default 5 minutes (long enough to span a phone's
 	// Ping cycle, short enough that a changed password is noticed soon).
 	LoginCacheTTL time.Duration
+	// PoisonTries is how many times an item may fail (conversion, a
+	// window the phone keeps rejecting, a client change) before it is set
+	// aside (poison.go). Default DefaultPoisonTries.
+	PoisonTries int
 }
 
 // Engine implements server.Backend.
@@ -105,6 +120,13 @@ type Engine struct {
 
 	// hub holds one push watcher per remote account.
 	hub *watch.Hub
+
+	// poisonMu serialises the read-modify-write of poison records.
+	poisonMu gosync.Mutex
+
+	// folders wakes held Pings when folder settings change and caches
+	// the devices' folder views (modes.go).
+	folders folderState
 }
 
 // login is a cached successful login and its open sources.
@@ -124,6 +146,8 @@ type login struct {
 	srcs    []namedSource
 	closers []func() error
 	expires time.Time
+	// gal is the address list of Search GAL and ResolveRecipients (gal.go).
+	gal *galBooks
 }
 
 // New returns an Engine; Close releases it.
@@ -237,7 +261,7 @@ func (e *Engine) Login(ctx context.Context, user, password string) (server.Sessi
 		_ = im.Close()
 		return nil, fmt.Errorf("engine: login %s: %w", canonical, err)
 	}
-	l.srcs = append(l.srcs, namedSource{prefixes: []string{"imap:", "imap-outbox:"}, src: im})
+	l.srcs = append(l.srcs, namedSource{prefixes: []string{"imap:", "imap-outbox:", notesKeyPrefix}, src: im})
 	if m, ok := any(im).(source.Mail); ok {
 		l.mail = m
 	}
@@ -247,6 +271,7 @@ func (e *Engine) Login(ctx context.Context, user, password string) (server.Sessi
 		return nil, fmt.Errorf("engine: account %s: smtp: %w", acct.Name, err)
 	}
 	l.closers = append(l.closers, im.Close)
+	var davAcct *davsource.Account
 	if acct.DAV != nil {
 		dav := davsource.NewAccount(*acct.DAV, remoteUser, remotePassword, e.log.With("account", acct.Name))
 		l.srcs = append(l.srcs, namedSource{prefixes: []string{"caldav:", "carddav:"}, src: dav})
@@ -254,9 +279,17 @@ func (e *Engine) Login(ctx context.Context, user, password string) (server.Sessi
 			l.dav = items
 		}
 		l.closers = append(l.closers, dav.Close)
+		davAcct = dav
 	}
+	l.openGAL(acct, davAcct, remoteUser, remotePassword, e.log.With("account", acct.Name)) // gal.go
 	l.expires = now.Add(e.opts.LoginCacheTTL)
 	e.mu.Lock()
+	if !e.isCurrentLocked(acct) {
+		// The account was removed or changed while this login ran.
+		e.mu.Unlock()
+		l.close()
+		return nil, fmt.Errorf("engine: login %s: account %s changed meanwhile: %w", canonical, acct.Name, eas.ErrBackendUnavailable)
+	}
 	if old, ok := e.logins[key]; ok {
 		if now.Before(old.expires) {
 			// Another request of the same user logged in meanwhile (two
@@ -285,9 +318,10 @@ func (e *Engine) cacheKey(account, user, password string) string {
 // account, else the account whose domain matches user@domain, else the
 // first passthrough account.
 func (e *Engine) accountFor(user string) *Account {
+	accs, _ := e.accountList() // SetAccounts may replace the list (reload.go)
 	lower := strings.ToLower(user)
-	for i := range e.opts.Accounts {
-		a := &e.opts.Accounts[i]
+	for i := range accs {
+		a := &accs[i]
 		if a.Login == Stored {
 			for _, u := range a.Users {
 				if strings.ToLower(u.EASUser) == lower {
@@ -297,18 +331,18 @@ func (e *Engine) accountFor(user string) *Account {
 		}
 	}
 	if _, dom, ok := strings.Cut(lower, "@"); ok {
-		for i := range e.opts.Accounts {
-			if a := &e.opts.Accounts[i]; a.Login == Passthrough && strings.EqualFold(a.Domain, dom) {
+		for i := range accs {
+			if a := &accs[i]; a.Login == Passthrough && strings.EqualFold(a.Domain, dom) {
 				return a
 			}
 		}
 	}
-	for i := range e.opts.Accounts {
-		if a := &e.opts.Accounts[i]; a.Login == Passthrough {
+	for i := range accs {
+		if a := &accs[i]; a.Login == Passthrough {
 			return a
 		}
 	}
-	return &e.opts.Accounts[0]
+	return &accs[0]
 }
 
 // remoteCredentials returns the IMAP/DAV login for a phone login.
@@ -320,14 +354,14 @@ func (e *Engine) remoteCredentials(a *Account, user, password string) (string, s
 		if !strings.EqualFold(u.EASUser, user) {
 			continue
 		}
-		hash, err := e.opts.Secrets.Get(SecretName(a.Name, u.EASUser, "eas"))
+		hash, err := e.secrets().Get(SecretName(a.Name, u.EASUser, "eas"))
 		if err != nil {
 			return "", "", fmt.Errorf("engine: stored login %s: local password: %w", user, eas.ErrAuthFailed)
 		}
 		if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 			return "", "", fmt.Errorf("engine: stored login %s: %w", user, eas.ErrAuthFailed)
 		}
-		remote, err := e.opts.Secrets.Get(SecretName(a.Name, u.EASUser, "remote"))
+		remote, err := e.secrets().Get(SecretName(a.Name, u.EASUser, "remote"))
 		if err != nil {
 			return "", "", fmt.Errorf("engine: stored login %s: remote password missing: %w", user, eas.ErrBackendUnavailable)
 		}
@@ -353,11 +387,6 @@ func canonicalUser(user, domain string) string {
 // Devices implements server.Backend.
 func (e *Engine) Devices() server.DeviceStore { return deviceStore{e.opts.Store} }
 
-// Policy implements server.Backend.
-func (e *Engine) Policy(ctx context.Context, user, deviceID string) (eas.Policy, error) {
-	return e.opts.Policy(), nil
-}
-
 // Store gives the app access to the state store (device lists, wipes).
 func (e *Engine) Store() state.Store { return e.opts.Store }
 
@@ -371,8 +400,8 @@ func (d deviceStore) Device(ctx context.Context, user, id string) (eas.Device, e
 	return dev, err
 }
 
-func (d deviceStore) PutDevice(ctx context.Context, dev eas.Device) error {
-	return d.st.PutDevice(ctx, dev)
+func (d deviceStore) UpdateDevice(ctx context.Context, user, id string, fn func(*eas.Device, bool) error) (eas.Device, error) {
+	return d.st.UpdateDevice(ctx, user, id, fn)
 }
 
 // sources returns the folder sources of a login with their key prefixes,

@@ -89,6 +89,9 @@ func (s *session) FetchItem(ctx context.Context, deviceID, collectionID, serverI
 	if !ok || coll != collectionID {
 		return nil, fmt.Errorf("engine: item %q: %w", serverID, eas.ErrNotFound)
 	}
+	if props, ok, err := s.fetchViewItem(ctx, deviceID, coll, uid, opts, v); ok {
+		return props, err // a DAV item (viewfetch.go)
+	}
 	return s.fetchOne(ctx, coll, uid, opts, v, wbxml.NSItemOperations)
 }
 
@@ -104,6 +107,9 @@ func (s *session) FetchLongID(ctx context.Context, longID string, opts server.It
 // OpenAttachment implements server.ItemFetcher: the part is streamed from
 // IMAP and decoded on the fly; it is never held whole in memory.
 func (s *session) OpenAttachment(ctx context.Context, ref string) (*server.Attachment, error) {
+	if coll, p, ok := parseGroupwareRef(ref); ok {
+		return s.openGroupwareAttachment(ctx, coll, p) // viewmail.go
+	}
 	coll, uid, part, ok := parseFileReference(ref)
 	if !ok {
 		return nil, fmt.Errorf("engine: file reference %q: %w", ref, eas.ErrNotFound)
@@ -253,13 +259,29 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 		return "", eas.Errorf(eas.MoveStatusFailure, "fetch: %v", err)
 	}
 	if len(msgs) == 0 {
+		if dstID, ok := s.repeatedMove(ctx, deviceID, serverID, dstCollection); ok { // moves.go
+			return dstID, nil
+		}
 		return "", eas.Errorf(eas.MoveStatusInvalidSource, "no message %s", serverID)
 	}
 	newUID, err := s.l.mail.Move(ctx, src, uid, dst)
 	if err != nil {
 		return "", eas.Errorf(eas.MoveStatusFailure, "move: %v", err)
 	}
+	dstID := dstCollection + ":0" // the server did not tell the new UID: the next Sync of the destination sends it as an Add
+	if newUID != 0 {
+		dstID = dstCollection + ":" + strconv.FormatUint(uint64(newUID), 10)
+	}
+	s.recordMove(ctx, deviceID, recordedMove{Src: serverID, DstColl: dstCollection, Dst: dstID})
+	// The destination records the flags the device has (the source's
+	// view), not the message's current ones: when another client changed
+	// them meanwhile, the next Sync of the destination sends the Change
+	// (found by the soak, docs/RELIABILITY.md).
+	has := flagsHash(msgs[0].Flags)
 	s.patchState(ctx, deviceID, srcCollection, func(st *mailState) {
+		if h, ok := st.View.Get(uid); ok {
+			has = h
+		}
 		st.View.Delete(uid)
 		delete(st.Pending, uid)
 		st.dropAdd(uid)
@@ -267,14 +289,11 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 	if newUID != 0 {
 		s.patchState(ctx, deviceID, dstCollection, func(st *mailState) {
 			if st.View != nil && st.Primed {
-				st.View.Set(newUID, flagsHash(msgs[0].Flags))
+				st.View.Set(newUID, has)
 			}
 		})
-		return dstCollection + ":" + strconv.FormatUint(uint64(newUID), 10), nil
 	}
-	// The server did not tell the new UID: the next Sync of the
-	// destination sends it as an Add.
-	return dstCollection + ":0", nil
+	return dstID, nil
 }
 
 // patchState changes the current state of a collection in place (same key).

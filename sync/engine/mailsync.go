@@ -69,9 +69,24 @@ func (s *session) SyncCollection(ctx context.Context, deviceID string, req *serv
 	if err != nil {
 		return nil, err
 	}
+	// The folder as offered to this device (view.go): not at all (Status
+	// 12), with a look-back override, or as a view of DAV collections.
+	o, err := s.offeredFolder(ctx, deviceID, key)
+	if err != nil {
+		return nil, err
+	}
+	if o.Filter != 0 {
+		req.Options.FilterType = o.Filter
+	}
+	if len(o.Members) > 0 && s.l.dav != nil {
+		return s.syncDAVView(ctx, deviceID, req, o)
+	}
 	mailbox, isMail := mailboxOf(key)
 	if (strings.HasPrefix(key, "caldav:") || strings.HasPrefix(key, "carddav:")) && s.l.dav != nil {
 		return s.syncDAV(ctx, deviceID, req, key)
+	}
+	if mb, ok := notesMailboxOf(key); ok {
+		return s.syncNotes(ctx, deviceID, req, mb)
 	}
 	if !isMail || s.l.mail == nil {
 		return s.syncEmpty(ctx, deviceID, req)
@@ -126,6 +141,7 @@ type mailSync struct {
 	fromPrev bool
 	dirty    bool // state changed without changes for the device
 	res      server.SyncCollectionResult
+	pz       *poisonRun // messages that keep failing (poison.go)
 }
 
 func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error) {
@@ -193,6 +209,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 			return nil, fmt.Errorf("engine: collection %s: %w", m.req.CollectionID, err)
 		}
 	}
+	m.poisonStart(ctx) // poisonhooks.go
 
 	if err := m.applyClientCommands(ctx); err != nil {
 		return nil, err
@@ -216,6 +233,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 // commit writes the new state: a new key when the device's view changed
 // or the request carried commands, else the same key.
 func (m *mailSync) commit(ctx context.Context) (*server.SyncCollectionResult, error) {
+	m.poisonCommit(ctx)
 	return m.s.commitCollection(ctx, m.deviceID, m.req, &m.res, m.curKey, m.fromPrev, m.dirty, m.st.encode())
 }
 
@@ -356,6 +374,7 @@ func (m *mailSync) window(ctx context.Context) error {
 	nAdds := min(size-len(order), len(st.Adds))
 	toFetch := slices.Clone(st.Adds[:nAdds])
 	st.Adds = st.Adds[nAdds:]
+	toFetch = m.poisonAdds(toFetch)
 	for _, uid := range order {
 		p := st.Pending[uid]
 		sid := m.serverID(uid)
@@ -393,9 +412,10 @@ func (m *mailSync) window(ctx context.Context) error {
 		data, err := mailconv.ApplicationData(msg, m.s.withRefs(opts, m.req.CollectionID, uid))
 		if err != nil {
 			// SmartSync: one bad message never blocks the folder.
-			m.s.e.log.Warn("engine: message skipped: conversion failed", "mailbox", m.mailbox, "uid", uid, "err", err)
+			m.poisonConvertFailed(uid, err)
 			continue
 		}
+		m.pz.ok(mailItem(uid))
 		m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Add", ServerID: m.serverID(uid), Data: data})
 		st.View.Set(uid, flagsHash(msg.Flags))
 	}
@@ -658,16 +678,23 @@ func (s *session) ItemEstimate(ctx context.Context, deviceID, collectionID, sync
 	if k == col.PrevKey && k != col.Key {
 		data = col.PrevData
 	}
-	if (strings.HasPrefix(key, "caldav:") || strings.HasPrefix(key, "carddav:")) && s.l.dav != nil && len(data) > 0 {
+	o, err := s.offeredFolder(ctx, deviceID, key) // view.go
+	if err != nil {
+		return 0, err
+	}
+	if len(o.Members) > 0 && s.l.dav != nil && len(data) > 0 {
 		st, err := decodeDAVState(data, true)
 		if err != nil {
 			return 0, fmt.Errorf("engine: estimate: %w: %w", err, eas.ErrInvalidSyncKey)
 		}
-		d := &davSync{s: s, deviceID: deviceID, coll: key, items: s.l.dav, st: st, req: &server.SyncCollection{CollectionID: collectionID, Options: opts}}
+		d := &davSync{s: s, deviceID: deviceID, coll: o.Members[0].Key, items: s.l.dav, st: st, view: &o, req: &server.SyncCollection{CollectionID: collectionID, Options: opts}}
 		if err := d.collect(ctx); err != nil {
 			return 0, err
 		}
 		return len(st.Pending), nil
+	}
+	if mb, ok := notesMailboxOf(key); ok {
+		return s.notesEstimate(ctx, mb, data)
 	}
 	if !isMail || s.l.mail == nil {
 		return 0, nil

@@ -45,12 +45,20 @@ func (s *session) watchAccount() watch.Account {
 
 type pingTarget struct {
 	id, key string
+	view    *offered // a DAV collection offered through a view (view.go)
 }
 
 // WaitForChanges implements server.Pinger.
 func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders []server.PingFolder) ([]string, error) {
 	var targets []pingTarget
 	var mailboxes, collections []string
+	// Folder settings that change while the Ping is held make it answer
+	// Status 7 (folder hierarchy sync required).
+	settings := s.e.folders.changed(s.l.user, deviceID)
+	view, err := s.deviceView(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range folders {
 		key, err := s.store().FolderKey(ctx, s.l.user, f.ID)
 		if errors.Is(err, state.ErrNotFound) {
@@ -59,9 +67,22 @@ func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders [
 		if err != nil {
 			return nil, err
 		}
+		o, err := view.offered(key)
+		if err != nil {
+			return nil, err // not offered any more, or settings changed: Status 7
+		}
+		if len(o.Members) > 0 && (len(o.Members) > 1 || o.Members[0].Key != key) {
+			for _, m := range o.Members {
+				collections = append(collections, m.Key)
+			}
+			targets = append(targets, pingTarget{id: f.ID, key: key, view: &o})
+			continue
+		}
 		switch {
 		case strings.HasPrefix(key, "imap:"):
 			mailboxes = append(mailboxes, key[len("imap:"):])
+		case strings.HasPrefix(key, notesKeyPrefix):
+			mailboxes = append(mailboxes, key[len(notesKeyPrefix):])
 		case strings.HasPrefix(key, "caldav:"), strings.HasPrefix(key, "carddav:"):
 			collections = append(collections, key)
 		default:
@@ -92,6 +113,8 @@ func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders [
 		select {
 		case <-ctx.Done():
 			return nil, nil
+		case <-settings:
+			return nil, errNotOffered
 		case ev, ok := <-events:
 			if !ok {
 				return nil, nil
@@ -100,6 +123,7 @@ func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders [
 			add := func(e watch.Event) {
 				if e.Mailbox != "" {
 					hinted["imap:"+e.Mailbox] = true
+					hinted[notesKeyPrefix+e.Mailbox] = true
 				}
 				if e.Collection != "" {
 					hinted[e.Collection] = true
@@ -130,7 +154,7 @@ func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders [
 func (s *session) changedFolders(ctx context.Context, deviceID string, targets []pingTarget, hinted map[string]bool) []string {
 	var out []string
 	for _, t := range targets {
-		if hinted != nil && !hinted[t.key] {
+		if hinted != nil && !hinted[t.key] && !t.hintedView(hinted) {
 			continue
 		}
 		if s.folderChanged(ctx, deviceID, t) {
@@ -148,6 +172,9 @@ func (s *session) folderChanged(ctx context.Context, deviceID string, t pingTarg
 	if len(col.Data) == 0 {
 		return false // a collection without items (the Outbox, journals)
 	}
+	if mb, ok := notesMailboxOf(t.key); ok {
+		return s.notesChanged(ctx, mb, col.Data)
+	}
 	if mb, ok := mailboxOf(t.key); ok {
 		st, err := decodeMailState(col.Data, false)
 		if err != nil || !st.Primed || len(st.Pending) > 0 || len(st.Adds) > 0 {
@@ -162,6 +189,10 @@ func (s *session) folderChanged(ctx context.Context, deviceID string, t pingTarg
 	st, err := decodeDAVState(col.Data, false)
 	if err != nil || !st.Primed || len(st.Pending) > 0 {
 		return true
+	}
+	if t.view != nil {
+		tok, err := s.viewToken(ctx, *t.view)
+		return err == nil && tok != st.Token
 	}
 	tok, err := s.l.dav.Token(ctx, t.key)
 	if err != nil {

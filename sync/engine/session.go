@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -33,7 +32,7 @@ func (s *session) store() state.Store { return s.e.opts.Store }
 // liveFolders lists every source's folders and gives them ServerIds. A
 // source that fails keeps the folders it had in prev (the hierarchy last
 // sent), so that an outage never reads as a deletion.
-func (s *session) liveFolders(ctx context.Context, prev []eas.Folder) ([]eas.Folder, error) {
+func (s *session) liveFolders(ctx context.Context, deviceID string, prev []eas.Folder) ([]eas.Folder, error) {
 	srcs := s.l.sources()
 	lists := make([][]source.Folder, len(srcs))
 	errs := make([]error, len(srcs))
@@ -63,16 +62,22 @@ func (s *session) liveFolders(ctx context.Context, prev []eas.Folder) ([]eas.Fol
 	if failed == len(srcs) {
 		return nil, fmt.Errorf("engine: list folders: %w: %w", eas.ErrBackendUnavailable, errors.Join(errs...))
 	}
-	keys := make([]string, 0, len(all))
-	for _, f := range all {
+	all = s.placeNotes(ctx, all, prev, errs) // notesfolders.go
+	// The device's view: visibility, modes, merges, class switches (view.go).
+	offer, err := s.viewOf(ctx, deviceID, all, failed > 0)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(offer.folders))
+	for _, f := range offer.folders {
 		keys = append(keys, f.Key)
 	}
 	ids, err := s.store().FolderIDs(ctx, s.l.user, keys)
 	if err != nil {
 		return nil, fmt.Errorf("engine: folder ids: %w", err)
 	}
-	out := make([]eas.Folder, 0, len(all))
-	for _, f := range all {
+	out := make([]eas.Folder, 0, len(offer.folders))
+	for _, f := range offer.folders {
 		parent := "0"
 		if f.ParentKey != "" {
 			if p, ok := ids[f.ParentKey]; ok {
@@ -81,14 +86,15 @@ func (s *session) liveFolders(ctx context.Context, prev []eas.Folder) ([]eas.Fol
 		}
 		out = append(out, eas.Folder{ServerID: ids[f.Key], ParentID: parent, DisplayName: f.Name, Type: f.Type})
 	}
-	// Carry over the folders of failed sources.
+	// Carry over the folders of failed sources (a view folder belongs to
+	// the source of its folder).
 	for i, ns := range srcs {
 		if errs[i] == nil {
 			continue
 		}
 		for _, f := range prev {
 			key, err := s.store().FolderKey(ctx, s.l.user, f.ServerID)
-			if err == nil && ns.owns(key) {
+			if err == nil && ns.owns(sourceKey(key)) {
 				out = append(out, f)
 			}
 		}
@@ -106,9 +112,10 @@ func (s *session) FolderSync(ctx context.Context, deviceID, syncKey string) (eas
 	if err != nil {
 		return eas.FolderChanges{}, err
 	}
+	gen := s.settingsGeneration(ctx) // read first: a change during this FolderSync makes another one
 	switch {
 	case key == 0:
-		live, err := s.liveFolders(ctx, h.Folders)
+		live, err := s.liveFolders(ctx, deviceID, h.Folders)
 		if err != nil {
 			return eas.FolderChanges{}, err
 		}
@@ -116,20 +123,23 @@ func (s *session) FolderSync(ctx context.Context, deviceID, syncKey string) (eas
 			return eas.FolderChanges{}, fmt.Errorf("engine: store hierarchy: %w", err)
 		}
 		adds, _, _ := diffFolders(nil, live)
+		s.folderSynced(ctx, deviceID, gen)
 		return eas.FolderChanges{SyncKey: "1", Adds: adds}, nil
 	case key == h.Key:
-		live, err := s.liveFolders(ctx, h.Folders)
+		live, err := s.liveFolders(ctx, deviceID, h.Folders)
 		if err != nil {
 			return eas.FolderChanges{}, err
 		}
 		adds, updates, deletes := diffFolders(h.Folders, live)
 		ch := eas.FolderChanges{SyncKey: strconv.Itoa(h.Key), Adds: adds, Updates: updates, Deletes: deletes}
 		if ch.Count() == 0 {
+			s.folderSynced(ctx, deviceID, gen)
 			return ch, nil
 		}
 		if err := s.store().PutHierarchy(ctx, s.l.user, deviceID, h.Key, h.Key+1, live); err != nil {
 			return eas.FolderChanges{}, fmt.Errorf("engine: store hierarchy: %w", err)
 		}
+		s.folderSynced(ctx, deviceID, gen)
 		ch.SyncKey = strconv.Itoa(h.Key + 1)
 		return ch, nil
 	case key == h.PrevKey && h.PrevKey > 0:
@@ -379,30 +389,4 @@ func isDescendant(fs []eas.Folder, id, ancestor string) bool {
 		}
 	}
 	return false
-}
-
-// Oof implements server.OofStore. The settings are kept in the state store;
-// the Sieve-backed vacation reply comes with the devices issue.
-func (s *session) Oof(ctx context.Context) (eas.Oof, error) {
-	var o eas.Oof
-	b, err := s.store().Setting(ctx, s.l.user, "oof")
-	if errors.Is(err, state.ErrNotFound) {
-		return o, nil
-	}
-	if err != nil {
-		return o, fmt.Errorf("engine: oof: %w", err)
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		return o, fmt.Errorf("engine: oof: %w", err)
-	}
-	return o, nil
-}
-
-// SetOof implements server.OofStore.
-func (s *session) SetOof(ctx context.Context, o eas.Oof) error {
-	b, err := json.Marshal(o)
-	if err != nil {
-		return fmt.Errorf("engine: oof: %w", err)
-	}
-	return s.store().PutSetting(ctx, s.l.user, "oof", b)
 }

@@ -358,8 +358,12 @@ func (a *Account) release(pc *poolConn, broken bool) {
 		return
 	}
 	pc.idleSince = time.Now()
+	keep := a.cfg.IdleTimeout
+	if len(a.idle) > 0 {
+		keep = a.cfg.SurplusIdleTimeout
+	}
 	a.timers.Add(1)
-	pc.timer = time.AfterFunc(a.cfg.IdleTimeout, func() {
+	pc.timer = time.AfterFunc(keep, func() {
 		defer a.timers.Done()
 		a.expire(pc)
 	})

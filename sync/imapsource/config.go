@@ -16,6 +16,10 @@ const (
 	DefaultDialTimeout = 15 * time.Second
 	DefaultMaxConns    = 4
 	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultSurplusIdleTimeout: a burst of concurrent requests (five
+	// phones of one user Pinging at once) grows the pool to MaxConns; the
+	// connections beyond the first idle one go away this soon after.
+	DefaultSurplusIdleTimeout = 15 * time.Second
 )
 
 // Config describes how to reach one IMAP server.
@@ -35,6 +39,11 @@ type Config struct {
 	// IdleTimeout is how long an unused connection stays open
 	// (DefaultIdleTimeout when zero or negative).
 	IdleTimeout time.Duration
+	// SurplusIdleTimeout is how long an unused connection stays open when
+	// another one is already idle (DefaultSurplusIdleTimeout when zero or
+	// negative; never longer than IdleTimeout). Each pooled connection
+	// costs a server process on the IMAP side and buffers on ours.
+	SurplusIdleTimeout time.Duration
 	// DialContext opens the TCP connection; nil means a net.Dialer. Tests
 	// inject a counting dialer here.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -89,6 +98,10 @@ func (c *Config) parse() error {
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	if c.SurplusIdleTimeout <= 0 {
+		c.SurplusIdleTimeout = DefaultSurplusIdleTimeout
+	}
+	c.SurplusIdleTimeout = min(c.SurplusIdleTimeout, c.IdleTimeout)
 	return nil
 }
 

@@ -597,3 +597,58 @@ func TestIdleTimeoutAndCancel(t *testing.T) {
 	a.Close()
 	settleGoroutines(t, settle)
 }
+
+// TestSurplusIdleTimeout: a burst grows the pool to MaxConns; afterwards
+// one idle connection stays for IdleTimeout and the surplus ones close
+// after SurplusIdleTimeout.
+func TestSurplusIdleTimeout(t *testing.T) {
+	srv := startMem(t, memOptions{})
+	d := &countingDialer{}
+	cfg := mustParse(t, "imap://"+srv.Addr)
+	cfg.DialContext = d.DialContext
+	cfg.IdleTimeout = time.Minute
+	cfg.SurplusIdleTimeout = 100 * time.Millisecond
+	cfg.MaxConns = 3
+	a := NewAccount(cfg, "alice", "alicepw", testLogger(t))
+	defer a.Close()
+	ctx := ctxT(t)
+
+	// Three callers at once hold three connections.
+	var wg sync.WaitGroup
+	inside := make(chan struct{}, 3)
+	release := make(chan struct{})
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.WithConn(ctx, func(*imapclient.Client) error {
+				inside <- struct{}{}
+				<-release
+				return nil
+			})
+		}()
+	}
+	for range 3 {
+		<-inside
+	}
+	close(release)
+	wg.Wait()
+	if n := d.open.Load(); n != 3 {
+		t.Fatalf("after the burst: %d open connections, want 3", n)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for d.open.Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("surplus idle connections not closed: %d open", d.open.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The one left is reused, not redialled.
+	dialled := d.dials.Load()
+	if _, err := a.Folders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d.dials.Load() != dialled || d.open.Load() != 1 {
+		t.Errorf("after the surplus closed: %d dials (was %d), %d open", d.dials.Load(), dialled, d.open.Load())
+	}
+}

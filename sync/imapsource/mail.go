@@ -444,6 +444,9 @@ func fetchHeads(c *imapclient.Client, uids []uint32, spec source.FetchSpec, byUI
 			if leaf != nil && slices.Contains(textLeaves(m.Root), leaf) {
 				leaf.Body = first
 				leaf.BodyTruncated = int64(len(first)) >= spec.TextLimit && leaf.Size > int64(len(first))
+				if leaf.BodyTruncated && source.IsITIPPart(leaf) {
+					leaf.Body, leaf.BodyTruncated = nil, false // the second round brings CalendarLimit
+				}
 			}
 		}
 		if m.UID != 0 {
@@ -509,8 +512,9 @@ func readHead(msg *imapclient.FetchMessageData, rawLimit int64) (*source.Message
 // fetchTexts is Fetch's second round: the text leaves, grouped by layout.
 func fetchTexts(c *imapclient.Client, byUID map[uint32]*source.Message, limit int64) error {
 	type group struct {
-		paths [][]int
-		uids  []uint32
+		paths  [][]int
+		limits []int64 // source.PartLimit of each path
+		uids   []uint32
 	}
 	groups := make(map[string]*group)
 	var order []string
@@ -521,14 +525,18 @@ func fetchTexts(c *imapclient.Client, byUID map[uint32]*source.Message, limit in
 		}
 		var key strings.Builder
 		paths := make([][]int, len(leaves))
+		limits := make([]int64, len(leaves))
 		for i, p := range leaves {
-			paths[i] = p.Path
+			paths[i], limits[i] = p.Path, source.PartLimit(p, limit)
 			key.WriteString(sectionName(p.Path))
+			if limits[i] != limit {
+				key.WriteString("/cal")
+			}
 			key.WriteByte(' ')
 		}
 		g := groups[key.String()]
 		if g == nil {
-			g = &group{paths: paths}
+			g = &group{paths: paths, limits: limits}
 			groups[key.String()] = g
 			order = append(order, key.String())
 		}
@@ -539,9 +547,9 @@ func fetchTexts(c *imapclient.Client, byUID map[uint32]*source.Message, limit in
 	for _, k := range order {
 		g := groups[k]
 		opts := &imap.FetchOptions{UID: true}
-		for _, p := range g.paths {
+		for i, p := range g.paths {
 			opts.BodySection = append(opts.BodySection, &imap.FetchItemBodySection{
-				Part: p, Specifier: textSpecifier(p), Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: limit},
+				Part: p, Specifier: textSpecifier(p), Peek: true, Partial: &imap.SectionPartial{Offset: 0, Size: g.limits[i]},
 			})
 		}
 		for _, set := range uidChunks(sortUnique(g.uids)) {
@@ -591,7 +599,7 @@ func fetchTexts(c *imapclient.Client, byUID map[uint32]*source.Message, limit in
 			if p.Body == nil {
 				p.Body = []byte{}
 			}
-			p.BodyTruncated = int64(len(p.Body)) >= limit && p.Size > int64(len(p.Body))
+			p.BodyTruncated = int64(len(p.Body)) >= source.PartLimit(p, limit) && p.Size > int64(len(p.Body))
 		}
 		return nil
 	})
@@ -1136,7 +1144,8 @@ func toPart(bs imap.BodyStructure, path []int) *source.Part {
 }
 
 // textLeaves returns the text/plain and text/html leaves that are not
-// attachments (no attachment disposition, no file name), in tree order.
+// attachments (no attachment disposition, no file name), and the iTIP
+// parts of meeting messages (source.IsITIPPart), in tree order.
 func textLeaves(root *source.Part) []*source.Part {
 	var out []*source.Part
 	var walk func(p *source.Part)
@@ -1150,7 +1159,7 @@ func textLeaves(root *source.Part) []*source.Part {
 			}
 			return
 		}
-		if p.Type == "text" && (p.Subtype == "plain" || p.Subtype == "html") && !isAttachment(p) {
+		if p.Type == "text" && (p.Subtype == "plain" || p.Subtype == "html") && !isAttachment(p) || source.IsITIPPart(p) {
 			out = append(out, p)
 		}
 	}

@@ -57,8 +57,13 @@
 //     single-part message, as BODY[1] addresses it).
 //   - Message class: IPM.Note, IPM.Note.SMIME (application/pkcs7-mime),
 //     IPM.Note.SMIME.MultipartSigned (multipart/signed with a PKCS #7
-//     signature; PGP stays IPM.Note), IPM.Schedule.Meeting.Request (a
-//     text/calendar part with method=REQUEST; meeting fields come later).
+//     signature; PGP stays IPM.Note). Meeting messages (meeting.go): a
+//     text/calendar part with a method parameter (iMIP, RFC 6047) gives
+//     IPM.Schedule.Meeting.Request / .Canceled (with MeetingRequest,
+//     MS-ASEMAIL 2.2.2.48, built from calconv.ParseInvitation) or
+//     IPM.Schedule.Meeting.Resp.Pos/.Tent/.Neg for replies, and
+//     ContentClass urn:content-classes:calendarmessage; Spec makes the
+//     source fetch that part whole (source.CalendarLimit).
 //   - Bodies (body.go): native type first, AllOrNone falls through to the
 //     next preference, Type 4 only with MIMESupport (or as the only
 //     preference), truncation at UTF-8 boundaries, Preview (14.0+) from the

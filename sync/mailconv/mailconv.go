@@ -136,6 +136,7 @@ type converter struct {
 	plain *source.Part
 	html  *source.Part
 	class string
+	mtg   *meeting // the iTIP part of a meeting message (meeting.go)
 
 	// Lazily rendered bodies.
 	plainText, htmlText   *rendered
@@ -166,6 +167,11 @@ func newConverter(m *source.Message, opts Options) *converter {
 	}
 	c.plain, c.html = findBodies(c.root, 0)
 	c.class = messageClass(c.root)
+	if c.class == classNote || c.class == classMeetingRequest {
+		if m := c.parseMeeting(); m != nil {
+			c.mtg, c.class = m, m.class
+		}
+	}
 	if v, ok := c.hdr.lookup("Subject"); ok {
 		c.subject, c.hasSubject = decodeText(v), true
 	} else if !c.hasH {
@@ -229,10 +235,17 @@ func (c *converter) element(space, name string) *wbxml.Element {
 	if c.atLeast(eas.V141) && len(c.opts.BodyPartPrefs) > 0 {
 		add(c.bodyPart()) // MS-ASAIRS 2.2.2.10
 	}
-	add(txt(wbxml.NSEmail, "MessageClass", c.class))             // MS-ASEMAIL 2.2.2 MessageClass
-	add(txt(wbxml.NSEmail, "InternetCPID", internetCPIDUTF8))    // MS-ASEMAIL 2.2.2 InternetCPID: we send UTF-8
-	add(flagElement(c.m.Flags))                                  // MS-ASEMAIL 2.2.2.34
-	add(txt(wbxml.NSEmail, "ContentClass", contentClassMessage)) // MS-ASEMAIL 2.2.2.20
+	add(txt(wbxml.NSEmail, "MessageClass", c.class)) // MS-ASEMAIL 2.2.2 MessageClass
+	contentClass := contentClassMessage
+	if c.mtg != nil {
+		contentClass = contentClassCalendar
+		if c.mtg.hasRequest() {
+			add(c.mtg.element(c.v)) // MS-ASEMAIL 2.2.2.48
+		}
+	}
+	add(txt(wbxml.NSEmail, "InternetCPID", internetCPIDUTF8)) // MS-ASEMAIL 2.2.2 InternetCPID: we send UTF-8
+	add(flagElement(c.m.Flags))                               // MS-ASEMAIL 2.2.2.34
+	add(txt(wbxml.NSEmail, "ContentClass", contentClass))     // MS-ASEMAIL 2.2.2.20
 	native := 1
 	if c.html != nil {
 		native = 2

@@ -85,7 +85,8 @@ func limitPart(p *source.Part, limit int64, depth int) *source.Part {
 	case p.Body == nil:
 	case limit <= 0:
 		c.Body, c.BodyTruncated = nil, false
-	case int64(len(p.Body)) > limit:
+	case int64(len(p.Body)) > source.PartLimit(p, limit):
+		limit = source.PartLimit(p, limit)
 		c.Body, c.BodyTruncated = p.Body[:limit:limit], true
 	}
 	return &c
@@ -159,7 +160,7 @@ func parseEntity(b []byte, path []int, depth int, digest, open bool) *source.Par
 	if p.Type == "text" || (p.Type == "message" && p.Subtype == "rfc822") {
 		p.Lines = int64(bytes.Count(body, []byte{'\n'}))
 	}
-	if p.Type == "text" && (p.Subtype == "plain" || p.Subtype == "html") && !isAttachment(p) {
+	if p.Type == "text" && (p.Subtype == "plain" || p.Subtype == "html") && !isAttachment(p) || source.IsITIPPart(p) {
 		p.Body = body[:len(body):len(body)]
 		p.BodyTruncated = open
 	}

@@ -64,7 +64,8 @@ type Part struct {
 // FetchSpec says what Fetch brings for each message.
 type FetchSpec struct {
 	// TextLimit: fetch every text/plain and text/html leaf that is not an
-	// attachment, up to this many encoded octets each (0 = none).
+	// attachment, up to this many encoded octets each (0 = none), and the
+	// iTIP part of a meeting message (IsITIPPart, up to PartLimit).
 	TextLimit int64
 	// RawLimit: fetch the whole message up to this many octets (0 = no
 	// raw), for MIME body preference and for parsing fallbacks.

@@ -93,6 +93,15 @@ func migrations() []migration {
 				PRIMARY KEY (user, name)
 			)`,
 		}},
+		// Access rules and wipe times (issue 8). Devices known before
+		// this step keep their access state: a rule or default_access
+		// added later does not decide for them ('kept').
+		{version: 2, stmts: []string{
+			`ALTER TABLE devices ADD COLUMN access_by TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE devices ADD COLUMN wipe_requested INTEGER`,
+			`ALTER TABLE devices ADD COLUMN wipe_acknowledged INTEGER`,
+			`UPDATE devices SET access_by = 'kept'`,
+		}},
 	}
 }
 

@@ -222,7 +222,8 @@ func timeFromDB(v sql.NullInt64) time.Time {
 
 const deviceColumns = `user, device_id, type, user_agent, model, imei, friendly_name,
 	os, os_language, phone_number, mobile_operator, protocol_version, policy_hash,
-	policy_key, pending_policy_key, access, wipe, first_seen, last_seen, last_command`
+	policy_key, pending_policy_key, access, wipe, first_seen, last_seen, last_command,
+	access_by, wipe_requested, wipe_acknowledged`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -231,12 +232,15 @@ func scanDevice(row scanner) (eas.Device, error) {
 		d                    eas.Device
 		version              string
 		first, last          sql.NullInt64
+		wipeReq, wipeAck     sql.NullInt64
 		policyKey, pendingPK int64
 		access, wipe         int
+		accessBy             string
 	)
 	err := row.Scan(&d.User, &d.ID, &d.Type, &d.UserAgent, &d.Model, &d.IMEI, &d.FriendlyName,
 		&d.OS, &d.OSLanguage, &d.PhoneNumber, &d.MobileOperator, &version, &d.PolicyHash,
-		&policyKey, &pendingPK, &access, &wipe, &first, &last, &d.LastCommand)
+		&policyKey, &pendingPK, &access, &wipe, &first, &last, &d.LastCommand,
+		&accessBy, &wipeReq, &wipeAck)
 	if err != nil {
 		return eas.Device{}, err
 	}
@@ -247,6 +251,9 @@ func scanDevice(row scanner) (eas.Device, error) {
 	d.Wipe = eas.Wipe(wipe)
 	d.FirstSeen = timeFromDB(first)
 	d.LastSeen = timeFromDB(last)
+	d.AccessBy = eas.AccessBy(accessBy)
+	d.WipeRequested = timeFromDB(wipeReq)
+	d.WipeAcknowledged = timeFromDB(wipeAck)
 	return d, nil
 }
 
@@ -269,17 +276,61 @@ func (s *SQLite) PutDevice(ctx context.Context, d eas.Device) error {
 	if d.User == "" || d.ID == "" {
 		return fmt.Errorf("state: put device %q/%q: empty user or device id", d.User, d.ID)
 	}
-	_, err := s.w.ExecContext(ctx,
-		`INSERT OR REPLACE INTO devices (`+deviceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.User, d.ID, d.Type, d.UserAgent, d.Model, d.IMEI, d.FriendlyName,
-		d.OS, d.OSLanguage, d.PhoneNumber, d.MobileOperator, string(d.ProtocolVersion), d.PolicyHash,
-		int64(d.PolicyKey), int64(d.PendingPolicyKey), int(d.Access), int(d.Wipe),
-		timeToDB(d.FirstSeen), timeToDB(d.LastSeen), d.LastCommand)
-	if err != nil {
+	if err := putDevice(ctx, s.w, d); err != nil {
 		return fmt.Errorf("state: put device %s/%s: %w", d.User, d.ID, err)
 	}
 	return nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func putDevice(ctx context.Context, db execer, d eas.Device) error {
+	_, err := db.ExecContext(ctx,
+		`INSERT OR REPLACE INTO devices (`+deviceColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.User, d.ID, d.Type, d.UserAgent, d.Model, d.IMEI, d.FriendlyName,
+		d.OS, d.OSLanguage, d.PhoneNumber, d.MobileOperator, string(d.ProtocolVersion), d.PolicyHash,
+		int64(d.PolicyKey), int64(d.PendingPolicyKey), int(d.Access), int(d.Wipe),
+		timeToDB(d.FirstSeen), timeToDB(d.LastSeen), d.LastCommand,
+		string(d.AccessBy), timeToDB(d.WipeRequested), timeToDB(d.WipeAcknowledged))
+	return err
+}
+
+// UpdateDevice reads a device, lets fn change it and writes it back, in one
+// write transaction (BEGIN IMMEDIATE): two updates of the same device never
+// interleave, so neither loses the other's change. When the device is
+// unknown fn gets a Device with only User and ID set and found false; the
+// device is created if fn returns nil. An error from fn aborts the update
+// and is returned wrapped. The stored device is returned.
+func (s *SQLite) UpdateDevice(ctx context.Context, user, deviceID string, fn func(d *eas.Device, found bool) error) (eas.Device, error) {
+	if user == "" || deviceID == "" {
+		return eas.Device{}, fmt.Errorf("state: update device %q/%q: empty user or device id", user, deviceID)
+	}
+	var out eas.Device
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		d, err := scanDevice(tx.QueryRowContext(ctx,
+			`SELECT `+deviceColumns+` FROM devices WHERE user = ? AND device_id = ?`, user, deviceID))
+		found := err == nil
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			d = eas.Device{User: user, ID: deviceID}
+		case err != nil:
+			return err
+		}
+		if err := fn(&d, found); err != nil {
+			return err
+		}
+		// The key cannot move: fn changes the device, not which one.
+		d.User, d.ID = user, deviceID
+		out = d
+		return putDevice(ctx, tx, d)
+	})
+	if err != nil {
+		return eas.Device{}, fmt.Errorf("state: update device %s/%s: %w", user, deviceID, err)
+	}
+	return out, nil
 }
 
 // Devices lists every device of every user, ordered by user then id (byte
@@ -323,6 +374,26 @@ func (s *SQLite) DeleteDevice(ctx context.Context, user, deviceID string) error 
 	})
 	if err != nil {
 		return fmt.Errorf("state: delete device %s/%s: %w", user, deviceID, err)
+	}
+	return nil
+}
+
+// DeleteSyncState drops a device's hierarchy and collection states in one
+// transaction, keeping the device record.
+func (s *SQLite) DeleteSyncState(ctx context.Context, user, deviceID string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM collections WHERE user = ? AND device_id = ?`,
+			`DELETE FROM hierarchy WHERE user = ? AND device_id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, user, deviceID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state: delete sync state of %s/%s: %w", user, deviceID, err)
 	}
 	return nil
 }

@@ -46,10 +46,21 @@ type Store interface {
 	Device(ctx context.Context, user, deviceID string) (eas.Device, error)
 	// PutDevice inserts or replaces a device.
 	PutDevice(ctx context.Context, d eas.Device) error
+	// UpdateDevice changes one device atomically: it reads it, calls fn
+	// and stores what fn left, so that concurrent changes (a phone's
+	// request, an administrator's block or wipe) never undo each other.
+	// For an unknown device fn gets one with only User and ID set and
+	// found false, and it is created when fn returns nil; an error from fn
+	// aborts. It returns the device as stored.
+	UpdateDevice(ctx context.Context, user, deviceID string, fn func(d *eas.Device, found bool) error) (eas.Device, error)
 	// Devices lists every device of every user, ordered by user then id.
 	Devices(ctx context.Context) ([]eas.Device, error)
 	// DeleteDevice forgets a device and all of its sync state.
 	DeleteDevice(ctx context.Context, user, deviceID string) error
+	// DeleteSyncState drops a device's hierarchy and collection states but
+	// keeps the device: its next FolderSync and Syncs find their keys
+	// unknown and it starts over (a resync).
+	DeleteSyncState(ctx context.Context, user, deviceID string) error
 
 	// FolderIDs returns the ServerId of each source folder key of a user,
 	// assigning new ones (never reused, short decimal strings) to unknown

@@ -22,6 +22,8 @@ const (
 	DefaultBackoffMin     = 1 * time.Second
 	DefaultBackoffMax     = 60 * time.Second
 	DefaultCommandTimeout = 30 * time.Second
+	DefaultFastPoll       = 200 * time.Millisecond
+	DefaultFastPollLimit  = 10
 )
 
 // HubOptions configures a Hub. Zero values take the defaults above.
@@ -50,6 +52,15 @@ type HubOptions struct {
 	// NoNotify makes the watcher use IDLE even when the server offers
 	// NOTIFY (for servers with a broken NOTIFY, and for tests).
 	NoNotify bool
+	// FastPoll is the period of the STATUS checks a NOTIFY watcher adds
+	// while the hub has at most FastPollLimit watchers (default 200 ms).
+	// Servers delay their notifications (Dovecot by a fixed 500 ms); a
+	// small installation can afford to ask sooner.
+	FastPoll time.Duration
+	// FastPollLimit is the most watchers (accounts) for which FastPoll
+	// applies (default 10); negative turns the fast checks off, so a
+	// large installation relies on NOTIFY alone.
+	FastPollLimit int
 }
 
 func (o *HubOptions) defaults() {
@@ -68,6 +79,10 @@ func (o *HubOptions) defaults() {
 	set(&o.BackoffMin, DefaultBackoffMin)
 	set(&o.BackoffMax, DefaultBackoffMax)
 	set(&o.CommandTimeout, DefaultCommandTimeout)
+	set(&o.FastPoll, DefaultFastPoll)
+	if o.FastPollLimit == 0 {
+		o.FastPollLimit = DefaultFastPollLimit
+	}
 	o.BackoffMax = max(o.BackoffMax, o.BackoffMin)
 }
 
@@ -163,6 +178,17 @@ func (h *Hub) Close() error {
 	}
 	h.wg.Wait()
 	return nil
+}
+
+// fastPoll reports whether NOTIFY watchers should add their FastPoll
+// STATUS checks: only while the hub has at most FastPollLimit watchers.
+func (h *Hub) fastPoll() bool {
+	if h.opts.FastPollLimit < 0 {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.watchers) <= h.opts.FastPollLimit
 }
 
 // Watch registers interest in mailboxes (names as the IMAP server has

@@ -225,6 +225,8 @@ func (s *session) runNotify() error {
 	defer refresh.Stop()
 	tick := time.NewTicker(w.h.opts.PollInterval)
 	defer tick.Stop()
+	fast := time.NewTicker(w.h.opts.FastPoll)
+	defer fast.Stop()
 	for {
 		select {
 		case r, ok := <-c.resp:
@@ -234,6 +236,20 @@ func (s *session) runNotify() error {
 			}
 			if err := s.notifyData(r); err != nil {
 				return err
+			}
+		case <-fast.C:
+			// STATUS reads the mailbox's current index, so a change shows
+			// here before the server's delayed notification.
+			if !w.h.fastPoll() {
+				continue
+			}
+			for _, m := range w.mailboxList() {
+				if covered, _ := w.coverage(m); !covered {
+					continue
+				}
+				if err := s.pollStatus(m, items, w.statusNotified); err != nil {
+					return err
+				}
 			}
 		case <-w.wakeIMAP:
 			if err := cover(false); err != nil {
