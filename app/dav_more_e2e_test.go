@@ -381,16 +381,18 @@ func TestDAVBadItemAndRefusedWrite(t *testing.T) {
 	w := newWorld(t)
 	logs := captureLog(w)
 	c := davPhone(t, w, "16.1", "badphone")
-	path, coll := calendarFolder(t, w, c, "mixed")
+	path := w.dav.MakeCalendar(t, "alice", "mixed", "mixed", "VEVENT", "VTODO")
+	coll := folderIDs(t, c)["mixed"].ServerID
 	good := func(uid string) []byte {
 		return []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//easbridge//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
 			"\r\nDTSTAMP:20261201T000000Z\r\nDTSTART:20261210T100000Z\r\nDTEND:20261210T110000Z\r\nSUMMARY:Good " + uid +
 			"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 	}
 	w.dav.Put(t, "alice", path+"good1.ics", "text/calendar", good("good1"))
-	// A VEVENT without DTSTART: Radicale keeps it, EAS cannot show it.
+	// Radicale mends or refuses broken iCalendar on PUT, so the item EAS
+	// cannot show is a task in this calendar that also allows VTODO.
 	w.dav.Put(t, "alice", path+"bad.ics", "text/calendar", []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//easbridge//test//EN\r\n"+
-		"METHOD:PUBLISH\r\nBEGIN:VEVENT\r\nUID:bad\r\nDTSTAMP:20261201T000000Z\r\nSUMMARY:No start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))
+		"BEGIN:VTODO\r\nUID:bad\r\nDTSTAMP:20261201T000000Z\r\nSUMMARY:A task among events\r\nEND:VTODO\r\nEND:VCALENDAR\r\n"))
 	w.dav.Put(t, "alice", path+"good2.ics", "text/calendar", good("good2"))
 	key, got := syncAll(t, c, coll)
 	var subjects []string
@@ -400,7 +402,7 @@ func TestDAVBadItemAndRefusedWrite(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("synced %q, want the two good events", subjects)
 	}
-	if !strings.Contains(logs.String(), "item skipped") || !strings.Contains(logs.String(), "bad.ics") {
+	if !strings.Contains(logs.String(), "conversion failed") || !strings.Contains(logs.String(), "bad.ics") {
 		t.Errorf("no log entry for the skipped item:\n%s", logs.String())
 	}
 

@@ -206,3 +206,7 @@ func OpenFolderSettings(ctx context.Context, dataDir string, log *slog.Logger) (
 	}
 	return &Runtime{Store: st, log: log}, st.Close, nil
 }
+
+// FolderModesFor lists the modes that fit a folder, for pickers (the
+// others are refused by SetFolderSetting).
+func FolderModesFor(s FolderSetting) []FolderMode { return foldermode.ModesFor(s.Key, s.Type) }

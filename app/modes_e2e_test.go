@@ -266,14 +266,23 @@ func TestMergedFoldersAgainstRealServers(t *testing.T) {
 	if body, _ := w.dav.Get(t, "alice", workEvents[0].Path); !strings.Contains(string(body), "Work edited through the merge") {
 		t.Errorf("the change did not reach the event in Work:\n%s", body)
 	}
+	// A delete through the merge removes the event from Work.
+	a = syncOnce(t, p.c, calID, key, 100, wbxml.New(ns, "Delete", wbxml.Text(ns, "ServerId", workItem)))
+	if a.status != 1 || len(a.resp) != 0 {
+		t.Fatalf("delete: %s", wbxml.XMLString(a.root))
+	}
+	key = a.key
+	if _, got := syncAll(t, plain.c, plain.named("Work", userCalType)); len(got) != len(workEvents)-1 {
+		t.Errorf("Work after the delete: %d events, want %d", len(got), len(workEvents)-1)
+	}
 	// Undo: Work is back, its events leave the calendar.
 	setMode(t, w, "mergephone1", app.FolderSetting{Key: "caldav:" + seed.Work, Inherited: true})
 	if adds, _ := p.folderSync(); len(adds) != 1 || adds[0].ServerID != workID {
 		t.Fatalf("unmerge: adds %v", names(adds))
 	}
 	a = syncOnce(t, p.c, calID, key, 100)
-	if a.status != 1 || len(a.deletes) != len(workEvents) {
-		t.Fatalf("unmerged sync: status %d, %d deletes, want %d", a.status, len(a.deletes), len(workEvents))
+	if a.status != 1 || len(a.deletes) != len(workEvents)-1 {
+		t.Fatalf("unmerged sync: status %d, %d deletes, want %d", a.status, len(a.deletes), len(workEvents)-1)
 	}
 	if _, after := syncAll(t, p.c, calID); len(after) != own+1 {
 		t.Errorf("calendar after unmerge: %d events, want %d", len(after), own+1)
@@ -323,9 +332,25 @@ func TestTasksAsEventsAgainstRealServers(t *testing.T) {
 		wbxml.Text(cal, "StartTime", start), wbxml.Text(cal, "EndTime", events[openID].ChildText(cal, "EndTime")),
 		wbxml.Text(cal, "Subject", open.Summary),
 		wbxml.New(cal, "Categories", wbxml.Text(cal, "Category", calconv.CompletedCategory))))
-	a := syncOnce(t, p.c, evID, key, 100, done)
-	if a.status != 1 || len(a.resp) != 0 {
-		t.Fatalf("complete through the event: %s", wbxml.XMLString(a.root))
+	newTask := wbxml.New(ns, "Add", wbxml.Text(ns, "ClientId", "te-1"), wbxml.New(ns, "ApplicationData",
+		wbxml.Text(cal, "StartTime", "20261215T000000Z"), wbxml.Text(cal, "EndTime", "20261216T000000Z"),
+		wbxml.Text(cal, "AllDayEvent", "1"), wbxml.Text(cal, "Subject", "Buy a tree")))
+	a := syncOnce(t, p.c, evID, key, 100, done, newTask)
+	if a.status != 1 || len(a.resp) != 1 || a.resp[0].ChildText(ns, "Status") != "1" {
+		t.Fatalf("complete through the event, add one: %s", wbxml.XMLString(a.root))
+	}
+	// The event added on the phone is a task, due that day, for a phone
+	// that sees the task list as it is.
+	plain := newModePhone(t, w, "taskphone2")
+	_, plainTasks := syncAll(t, plain.c, plain.named("Tasks", tasksType))
+	added := false
+	for _, d := range plainTasks {
+		if d.ChildText(wbxml.NSTasks, "Subject") == "Buy a tree" {
+			added = strings.HasPrefix(d.ChildText(wbxml.NSTasks, "DueDate"), "2026-12-15")
+		}
+	}
+	if !added || len(plainTasks) != len(tasks)+1 {
+		t.Errorf("the added event as a task: found %v among %d tasks", added, len(plainTasks))
 	}
 	body, _ := w.dav.Get(t, "alice", open.Path)
 	if !strings.Contains(string(body), "STATUS:COMPLETED") || !strings.Contains(string(body), "BEGIN:VTODO") || !strings.Contains(string(body), "SUMMARY:"+open.Summary+"\r\n") {
@@ -342,13 +367,16 @@ func TestTasksAsEventsAgainstRealServers(t *testing.T) {
 		t.Fatalf("merge into the calendar: deletes %v", names(dels))
 	}
 	a = syncOnce(t, p.c, calID, ckey, 100)
-	if a.status != 1 || len(a.adds) != 1 {
-		t.Fatalf("incomplete tasks merged: %d adds, want 1: %s", len(a.adds), wbxml.XMLString(a.root))
+	if a.status != 1 || len(a.adds) != 2 { // the open seeded task and the one added
+		t.Fatalf("incomplete tasks merged: %d adds, want 2: %s", len(a.adds), wbxml.XMLString(a.root))
 	}
 	var taskEv string
 	for id, d := range a.adds {
-		taskEv = id
-		if d.ChildText(cal, "Subject") != open.Summary {
+		switch d.ChildText(cal, "Subject") {
+		case open.Summary:
+			taskEv = id
+		case "Buy a tree":
+		default:
 			t.Errorf("merged task event %q", d.ChildText(cal, "Subject"))
 		}
 	}
@@ -421,6 +449,15 @@ func TestGroupwareAsEmailAgainstRealServers(t *testing.T) {
 		}
 		if app, err := calconv.ToEAS(class, raw, calconv.Options{}); err != nil || calconv.UIDOf(raw) != objs[0].UID || app == nil {
 			t.Fatalf("%s: attachment is not the stored object (%v):\n%s", name, err, raw)
+		}
+		// The message itself, by CollectionId and ServerId.
+		r, err = p.c.Do(ctx, "ItemOperations", wbxml.New(io, "ItemOperations", wbxml.New(io, "Fetch",
+			wbxml.Text(io, "Store", "Mailbox"), wbxml.Text(wbxml.NSAirSync, "CollectionId", f.ServerID), wbxml.Text(wbxml.NSAirSync, "ServerId", id))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Root.Child(io, "Response").Child(io, "Fetch").Child(io, "Properties").ChildText(wbxml.NSEmail, "Subject"); got != objs[0].Summary {
+			t.Errorf("%s: fetched message subject %q: %s", name, got, wbxml.XMLString(r.Root))
 		}
 		// A delete on the phone does not delete the object.
 		a := syncOnce(t, p.c, f.ServerID, key, 100, wbxml.New(wbxml.NSAirSync, "Delete", wbxml.Text(wbxml.NSAirSync, "ServerId", id)))

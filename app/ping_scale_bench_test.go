@@ -42,6 +42,7 @@ type psDevice struct {
 	user  string
 	c     *easclient.Client
 	inbox string
+	key   string // the Inbox's current SyncKey after psSetup
 }
 
 // BenchmarkPingScale holds 1,000 concurrent Pings (200 accounts × 5
@@ -359,6 +360,7 @@ func psSetup(dv *psDevice) error {
 		first := key == "0"
 		key = next
 		if !first && !more {
+			dv.key = key
 			return nil
 		}
 	}

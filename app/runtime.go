@@ -132,6 +132,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 		r.scheme = "https"
 	}
 
+	setMemoryLimit(cfg.Limits.MemoryLimitMiB, log)
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("app: listen on %s: %w", cfg.Listen, err)

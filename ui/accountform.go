@@ -40,6 +40,7 @@ type AccountForm struct {
 	Errors map[string]*widget.Label
 
 	previous string
+	orig     config.Account  // the account edited: keys the form does not show are kept
 	existing map[string]bool // stored users that have passwords (lower case)
 	users    *fyne.Container
 	usersBox *fyne.Container
@@ -103,7 +104,7 @@ func newAccountForm(acc *config.Account) *AccountForm {
 	f.Login.Horizontal = true
 	f.Login.Required = true
 	if acc != nil {
-		f.previous = acc.Name
+		f.previous, f.orig = acc.Name, *acc
 		f.Title.SetText("Edit account " + acc.Name)
 		f.Name.SetText(acc.Name)
 		f.IMAP.SetText(acc.IMAP)
@@ -182,11 +183,11 @@ func (f *AccountForm) removeUser(r *UserRow) {
 
 // Edit is the edit the form describes.
 func (f *AccountForm) Edit() app.AccountEdit {
-	a := config.Account{
-		Name: strings.TrimSpace(f.Name.Text), IMAP: strings.TrimSpace(f.IMAP.Text), SMTP: strings.TrimSpace(f.SMTP.Text),
-		DAV: strings.TrimSpace(f.DAV.Text), Domain: strings.TrimSpace(f.Domain.Text), Login: f.Login.Selected,
-		InsecureSkipVerify: f.Insecure.Checked,
-	}
+	a := f.orig // the keys not in the form stay as they are
+	a.Name, a.IMAP, a.SMTP = strings.TrimSpace(f.Name.Text), strings.TrimSpace(f.IMAP.Text), strings.TrimSpace(f.SMTP.Text)
+	a.DAV, a.Domain, a.Login = strings.TrimSpace(f.DAV.Text), strings.TrimSpace(f.Domain.Text), f.Login.Selected
+	a.InsecureSkipVerify = f.Insecure.Checked
+	a.Users = nil
 	e := app.AccountEdit{Previous: f.previous, Account: a}
 	if a.Login != config.LoginStored {
 		return e

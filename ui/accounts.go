@@ -112,6 +112,9 @@ func (a *Accounts) Reload() {
 		accs := a.editor.ConfiguredAccounts()
 		if len(accs) == 0 {
 			objs = append(objs, wrapped("No account configured: the demo account is served (see Overview). Add your own with “Add account”."))
+			for _, acc := range a.src.Accounts() { // the demo's servers, to test
+				objs = append(objs, a.accountCard(acc, false))
+			}
 		}
 		for _, acc := range accs {
 			objs = append(objs, a.accountCard(acc, true))

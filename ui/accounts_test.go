@@ -11,6 +11,8 @@ import (
 
 	"easbridge/app"
 	"easbridge/app/config"
+	"easbridge/server/eas"
+	"easbridge/server/easclient"
 )
 
 // startRuntime starts a real easbridge serving the demo account on
@@ -117,8 +119,10 @@ func TestAccountsAddEditRemove(t *testing.T) {
 		t.Errorf("runtime accounts %+v", accs)
 	}
 
-	// Edit: the form shows the account; passwords are kept unless typed.
+	// Edit: the form shows the account; passwords are kept unless typed,
+	// and so are the keys the form does not show.
 	test.Tap(a.Edit["home"])
+	a.Form.orig.Sieve = config.SieveOff // as if the file said so
 	f = a.Form
 	if f.Name.Text != "home" || f.Login.Selected != config.LoginStored || len(f.Users) != 1 || f.Users[0].Local.PlaceHolder != "(unchanged)" {
 		t.Fatalf("edit form: %q %q %d", f.Name.Text, f.Login.Selected, len(f.Users))
@@ -127,6 +131,9 @@ func TestAccountsAddEditRemove(t *testing.T) {
 	test.Tap(f.Save)
 	if _, ok := a.Edit["house"]; !ok || onCanvas(w, f.PopUp) {
 		t.Fatalf("renamed account not listed (form error %q)", f.Error.Text)
+	}
+	if accs := rt.ConfiguredAccounts(); len(accs) != 1 || accs[0].Sieve != config.SieveOff || accs[0].Name != "house" {
+		t.Errorf("after the edit: %+v", accs)
 	}
 
 	// Remove asks first; Cancel keeps the account.
@@ -167,5 +174,64 @@ func TestAccountsWrongPassword(t *testing.T) {
 		if !strings.HasSuffix(l, ": wrong user name or password") {
 			t.Errorf("line %q", l)
 		}
+	}
+}
+
+// TestFoldersOverRuntime: the Folders tab over a real runtime whose demo
+// user synced its folder list: hiding a folder for one device is stored
+// for that device only.
+func TestFoldersOverRuntime(t *testing.T) {
+	rt := startRuntime(t)
+	ctx := context.Background()
+	c := easclient.New("http://"+rt.Addr(), rt.Demo.User, rt.Demo.Password, "FOLDERPHONE")
+	c.Version = "16.1"
+	if _, err := c.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, r, err := c.FolderSync(ctx, "0"); err != nil || r.Status() != 1 {
+		t.Fatalf("FolderSync: %v", err)
+	}
+	w := runtimeWindow(t, rt)
+	w.Tabs.SelectIndex(TabFolders)
+	f := w.Folders
+	if !strings.HasPrefix(f.User.Selected, strings.ToLower(rt.Demo.User)) || len(f.Rows) < 3 {
+		t.Fatalf("user %q, %d rows", f.User.Selected, len(f.Rows))
+	}
+	f.Device.SetSelected("FOLDERPHONE")
+	var row *FolderRow
+	for _, r := range f.Rows {
+		if r.Setting.Type == eas.FolderUserMail || r.Setting.Type == eas.FolderSentItems {
+			row = r
+			break
+		}
+	}
+	if row == nil || row.Inherited.Text != "default" {
+		t.Fatalf("no inherited mail folder row: %+v", row)
+	}
+	name := row.Setting.Name
+	test.Tap(row.Synced)
+	if !strings.Contains(f.Result.Text, "saved") {
+		t.Fatalf("result %q", f.Result.Text)
+	}
+	dev, err := rt.FolderSettings(ctx, f.User.Selected, "FOLDERPHONE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := rt.FolderSettings(ctx, f.User.Selected, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range dev {
+		if s.Name == name && (!s.Hidden || s.Inherited) {
+			t.Errorf("device setting %+v", s)
+		}
+	}
+	for _, s := range all {
+		if s.Name == name && s.Hidden {
+			t.Errorf("the default changed too: %+v", s)
+		}
+	}
+	if r := f.Row(name); r == nil || r.Synced.Checked || r.Inherited.Text != "this device" {
+		t.Errorf("row after the change: %+v", r)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -200,6 +201,9 @@ func buildConfig(f serveFlags) (config.Config, error) {
 		cfg.AllowPlainHTTP = true
 	}
 	if f.imap != "" {
+		// The flags' account replaces one of the same name that the
+		// window saved with the others.
+		cfg.Accounts = slices.DeleteFunc(cfg.Accounts, func(a config.Account) bool { return a.Name == "default" })
 		cfg.Accounts = append([]config.Account{{
 			Name: "default", IMAP: f.imap, SMTP: f.smtp, DAV: f.dav, Sieve: f.sieve, Login: config.LoginPassthrough,
 		}}, cfg.Accounts...)

@@ -102,6 +102,13 @@ type Limits struct {
 	// change that keeps failing) before it is set aside and listed under
 	// Problems. Default 3 (also when 0).
 	PoisonTries int `toml:"poison_tries"`
+	// MemoryLimitMiB is the process's soft memory limit for the Go
+	// runtime (runtime/debug.SetMemoryLimit): near it, the garbage
+	// collector works harder and returns freed memory to the system
+	// sooner, instead of keeping it for the next burst. Default 120; 0
+	// leaves the runtime's default (no limit). The GOMEMLIMIT environment
+	// variable, when set, wins.
+	MemoryLimitMiB int `toml:"memory_limit_mib"`
 }
 
 // Throttle slows and then blocks addresses that fail to log in.
@@ -219,7 +226,7 @@ func Default() Config {
 		// access rules existed.
 		DefaultAccess: AccessAllow,
 		Ping:          Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300, DAVInterval: 30},
-		Limits:        Limits{MaxRequestBytes: 32 << 20, PoisonTries: 3},
+		Limits:        Limits{MaxRequestBytes: 32 << 20, PoisonTries: 3, MemoryLimitMiB: 120},
 		Throttle:      Throttle{FailuresBeforeDelay: 3, FailuresBeforeBlock: 10, BlockMinutes: 15},
 	}
 	if dir, err := os.UserConfigDir(); err == nil {
@@ -338,6 +345,9 @@ func (c Config) validate() []error {
 
 	if c.Limits.MaxRequestBytes < 64<<10 {
 		bad("limits.max_request_bytes", "%d: must be at least 65536", c.Limits.MaxRequestBytes)
+	}
+	if c.Limits.MemoryLimitMiB < 0 || (c.Limits.MemoryLimitMiB > 0 && c.Limits.MemoryLimitMiB < 32) {
+		bad("limits.memory_limit_mib", "%d: must be 0 (no limit) or at least 32", c.Limits.MemoryLimitMiB)
 	}
 	if c.Limits.MaxConnections < 0 {
 		bad("limits.max_connections", "%d: must be 0 (no limit) or more", c.Limits.MaxConnections)

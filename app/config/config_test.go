@@ -31,7 +31,7 @@ func TestDefault(t *testing.T) {
 	if c.Policy != eas.DefaultPolicy() {
 		t.Error("policy is not eas.DefaultPolicy")
 	}
-	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{32 << 20, 0, 3}) || c.Throttle != (Throttle{3, 10, 15}) {
+	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{32 << 20, 0, 3, 120}) || c.Throttle != (Throttle{3, 10, 15}) {
 		t.Errorf("defaults: %+v %+v %+v", c.Ping, c.Limits, c.Throttle)
 	}
 	if dir, err := os.UserConfigDir(); err == nil && c.DataDir != filepath.Join(dir, "easbridge") {
@@ -197,6 +197,10 @@ func TestValidate(t *testing.T) {
 		{"listen bad host", func(c *Config) { c.Listen = "bad host!:8443" }, "listen", "host"},
 		{"listen ipv6", func(c *Config) { c.Listen = "[::1]:8443" }, "", ""},
 		{"tls unknown", func(c *Config) { c.TLS = "yes" }, "tls", `must be "auto" or "off"`},
+		{"notes imap", func(c *Config) { c.Accounts[0].Notes = NotesIMAP }, "", ""},
+		{"notes dav", func(c *Config) { c.Accounts[1].Notes = NotesDAV }, "", ""},
+		{"notes unknown", func(c *Config) { c.Accounts[0].Notes = "sticky" }, "account[0].notes", `must be "auto", "dav" or "imap"`},
+		{"notes imap without imap", func(c *Config) { c.Accounts[1].Notes = NotesIMAP }, "account[1].notes", "needs imap"},
 		{"tls off non-loopback", func(c *Config) { c.TLS = TLSOff }, "tls", "allow_plain_http"},
 		{"tls off names the flag", func(c *Config) { c.TLS = TLSOff; c.Listen = "192.0.2.1:80" }, "tls", "--force-plain-http"},
 		{"tls off loopback", func(c *Config) { c.TLS = TLSOff; c.Listen = "127.0.0.1:8080" }, "", ""},
@@ -212,6 +216,7 @@ func TestValidate(t *testing.T) {
 		{"ping folders", func(c *Config) { c.Ping.MaxFolders = 0 }, "ping.max_folders", "at least 1"},
 		{"limits request", func(c *Config) { c.Limits.MaxRequestBytes = 100 }, "limits.max_request_bytes", "65536"},
 		{"limits connections", func(c *Config) { c.Limits.MaxConnections = -1 }, "limits.max_connections", "0 (no limit)"},
+		{"limits memory", func(c *Config) { c.Limits.MemoryLimitMiB = 10 }, "limits.memory_limit_mib", "at least 32"},
 		{"limits poison tries", func(c *Config) { c.Limits.PoisonTries = -1 }, "limits.poison_tries", "1..100"},
 		{"throttle delay", func(c *Config) { c.Throttle.FailuresBeforeDelay = 0 }, "throttle.failures_before_delay", "at least 1"},
 		{"throttle block below delay", func(c *Config) { c.Throttle.FailuresBeforeBlock = 2 }, "throttle.failures_before_block", "failures_before_delay"},

@@ -31,23 +31,6 @@ import (
 // and the window saves accounts there.
 const FileName = "easbridge.toml"
 
-// savedAccount is Account as written: empty keys left out.
-type savedAccount struct {
-	Name               string      `toml:"name"`
-	IMAP               string      `toml:"imap,omitempty"`
-	SMTP               string      `toml:"smtp,omitempty"`
-	DAV                string      `toml:"dav,omitempty"`
-	Domain             string      `toml:"domain,omitempty"`
-	Login              string      `toml:"login,omitempty"`
-	InsecureSkipVerify bool        `toml:"insecure_skip_verify,omitempty"`
-	Users              []savedUser `toml:"user,omitempty"`
-}
-
-type savedUser struct {
-	EASUser    string `toml:"eas_user"`
-	RemoteUser string `toml:"remote_user,omitempty"`
-}
-
 // header matches a table header line: [name] or [[name]].
 var header = regexp.MustCompile(`^\s*\[\[?\s*([^\]]*?)\s*\]\]?\s*(#.*)?$`)
 
@@ -92,28 +75,76 @@ func SaveAccounts(path string, accs []Account) error {
 	return nil
 }
 
-// encodeAccounts writes accs as [[account]] tables.
+// encodeAccounts writes accs as [[account]] tables, leaving out the keys
+// that are not set.
 func encodeAccounts(accs []Account) ([]byte, error) {
-	doc := struct {
-		Account []savedAccount `toml:"account"`
-	}{}
-	for _, a := range accs {
-		sa := savedAccount{
-			Name: a.Name, IMAP: a.IMAP, SMTP: a.SMTP, DAV: a.DAV, Domain: a.Domain,
-			Login: a.Login, InsecureSkipVerify: a.InsecureSkipVerify,
-		}
-		for _, u := range a.Users {
-			sa.Users = append(sa.Users, savedUser(u))
-		}
-		doc.Account = append(doc.Account, sa)
-	}
+	doc := reflect.New(reflect.StructOf([]reflect.StructField{{
+		Name: "Account", Type: omitEmptyType(reflect.TypeFor[[]Account]()), Tag: `toml:"account"`,
+	}})).Elem()
+	doc.Field(0).Set(omitEmpty(reflect.ValueOf(accs)))
 	var buf bytes.Buffer
 	enc := toml.NewEncoder(&buf)
 	enc.Indent = ""
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(doc.Interface()); err != nil {
 		return nil, fmt.Errorf("config: save accounts: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// omitEmptyType is t (a struct, or a slice of structs) with ",omitempty"
+// added to every toml tag, in nested structs too; "name" is always
+// written.
+func omitEmptyType(t reflect.Type) reflect.Type {
+	switch t.Kind() {
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Struct {
+			return reflect.SliceOf(omitEmptyType(t.Elem()))
+		}
+		return t
+	case reflect.Struct:
+	default:
+		return t
+	}
+	var fields []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue // not encoded anyway
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("toml"), ",")
+		if name != "-" && name != "name" && !strings.Contains(opts, "omitempty") {
+			f.Tag = reflect.StructTag(`toml:"` + name + `,omitempty"`)
+		}
+		f.Type = omitEmptyType(f.Type)
+		f.Index, f.Offset = nil, 0
+		fields = append(fields, f)
+	}
+	return reflect.StructOf(fields)
+}
+
+// omitEmpty copies v into a value of omitEmptyType(v.Type()).
+func omitEmpty(v reflect.Value) reflect.Value {
+	t := omitEmptyType(v.Type())
+	if t == v.Type() {
+		return v
+	}
+	switch v.Kind() {
+	case reflect.Slice:
+		if v.IsNil() {
+			return reflect.Zero(t)
+		}
+		out := reflect.MakeSlice(t, v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(omitEmpty(v.Index(i)))
+		}
+		return out
+	default: // struct
+		out := reflect.New(t).Elem()
+		for i := range t.NumField() {
+			out.Field(i).Set(omitEmpty(v.FieldByName(t.Field(i).Name)))
+		}
+		return out
+	}
 }
 
 // isAccountTable reports whether a header names an account table.

@@ -9,6 +9,7 @@ import (
 )
 
 func TestSaveAccounts(t *testing.T) {
+	off := false
 	example, err := os.ReadFile(exampleFile)
 	if err != nil {
 		t.Fatal(err)
@@ -16,7 +17,8 @@ func TestSaveAccounts(t *testing.T) {
 	newAcc := []Account{
 		{Name: "work", IMAP: "imaps://mail.work.example", SMTP: "smtps://mail.work.example", Login: LoginPassthrough},
 		{Name: "family", IMAP: "imap://10.0.0.2:143", DAV: "https://10.0.0.2/dav/", Login: LoginStored, InsecureSkipVerify: true,
-			Users: []StoredUser{{EASUser: "kid"}, {EASUser: "mum", RemoteUser: "mum@family.example"}}},
+			Users: []StoredUser{{EASUser: "kid"}, {EASUser: "mum", RemoteUser: "mum@family.example"}},
+			Sieve: SieveOff, Notes: NotesIMAP, Classes: AccountClasses{Email: &off}},
 	}
 	tests := []struct {
 		name     string
@@ -59,6 +61,9 @@ func TestSaveAccounts(t *testing.T) {
 				t.Errorf("%d accounts, want %d", len(after.Accounts), len(tt.accs))
 			}
 			data, _ := os.ReadFile(path)
+			if tt.accs != nil && (strings.Contains(string(data), `smtp = ""`) || !strings.Contains(string(data), "[account.classes]\nemail = false")) {
+				t.Errorf("empty keys written, or the classes lost:\n%s", data)
+			}
 			if tt.file != "" && strings.Contains(tt.name, "example") {
 				before.Accounts, after.Accounts = nil, nil
 				if !reflect.DeepEqual(before, after) {

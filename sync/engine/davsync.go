@@ -304,6 +304,13 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 			}
 			if err != nil {
 				d.s.e.log.Info("engine: client add refused", "collection", d.coll, "err", err)
+				if c.ClientID != "" {
+					// The PUT may have been stored all the same (the server
+					// went away before answering): when a later look finds
+					// the object and sends it to the device, the repeated
+					// Add answers with its ServerId instead of a second one.
+					st.ClientIDs[c.ClientID] = p
+				}
 				resp.Status = davStatus(err)
 				d.res.Responses = append(d.res.Responses, resp)
 				continue

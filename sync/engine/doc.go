@@ -17,4 +17,8 @@
 //     deletion to the phone.
 //   - Folder operations write to the source first and advance the state
 //     only after that succeeded, in one transaction.
+//   - What a device is offered is a view (view.go): folder settings
+//     (sync/foldermode) and the account's class switches hide folders,
+//     offer them in another mode under a key of their own, or merge them
+//     into another folder's collection (viewdav.go, viewmail.go).
 package engine

@@ -588,7 +588,15 @@ func (m *mailSync) applyChange(ctx context.Context, uid uint32, data *wbxml.Elem
 		}
 	}
 	next := applyFlags(current, add, remove)
-	if m.st.View.Has(uid) {
+	if h, ok := m.st.View.Get(uid); ok {
+		if h != flagsHash(current) {
+			// The device did not have the flags it changed from (another
+			// client changed them since): it gets the result, its change
+			// and theirs, instead of the state claiming it has it (found
+			// by the soak, docs/RELIABILITY.md).
+			m.st.Pending[uid] = pending{Flags: next}
+			return nil
+		}
 		m.st.View.Set(uid, flagsHash(next))
 	}
 	delete(m.st.Pending, uid)

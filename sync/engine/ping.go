@@ -109,12 +109,19 @@ func (s *session) WaitForChanges(ctx context.Context, deviceID string, folders [
 	if changed := s.changedFolders(ctx, deviceID, targets, nil); len(changed) > 0 {
 		return changed, nil
 	}
+	recheck := time.NewTicker(settingsRecheck)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, nil
 		case <-settings:
 			return nil, errNotOffered
+		case <-recheck.C:
+			if s.settingsGeneration(ctx) != view.gen {
+				return nil, errNotOffered // changed by `easbridge folders`
+			}
+			continue
 		case ev, ok := <-events:
 			if !ok {
 				return nil, nil

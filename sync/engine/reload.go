@@ -105,5 +105,5 @@ func sameAccount(a, b *Account) bool {
 	}
 	return a.IMAP.URL == b.IMAP.URL && insecure(a) == insecure(b) && a.SMTP == b.SMTP &&
 		davURL(a) == davURL(b) && galURL(a) == galURL(b) && a.Domain == b.Domain && a.Login == b.Login &&
-		slices.Equal(a.Users, b.Users)
+		slices.Equal(a.Users, b.Users) && a.Notes == b.Notes && a.Classes == b.Classes && a.Sieve.URL == b.Sieve.URL
 }

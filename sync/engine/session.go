@@ -140,6 +140,14 @@ func (s *session) FolderSync(ctx context.Context, deviceID, syncKey string) (eas
 			return eas.FolderChanges{}, fmt.Errorf("engine: store hierarchy: %w", err)
 		}
 		s.folderSynced(ctx, deviceID, gen)
+		for _, id := range deletes {
+			// A folder gone (or hidden, or offered in another mode) leaves
+			// no item state behind; if it comes back the phone starts it
+			// over with SyncKey 0.
+			if err := s.store().DeleteCollection(ctx, s.l.user, deviceID, id); err != nil {
+				s.e.log.Warn("engine: drop collection state", "folder", id, "err", err)
+			}
+		}
 		ch.SyncKey = strconv.Itoa(h.Key + 1)
 		return ch, nil
 	case key == h.PrevKey && h.PrevKey > 0:

@@ -134,7 +134,7 @@ func newFixture(t *testing.T) *fixture {
 		source.Folder{Key: "caldav:/alice/tasks/", Name: "Tasks", Type: eas.FolderTasks},
 	)
 	e := &Engine{opts: Options{Store: st}, log: discard()}
-	l := &login{account: &Account{Name: "test"}, user: "alice@example.test", email: "alice@example.test", srcs: []namedSource{
+	l := &login{account: &Account{Name: "test", Notes: NotesDAV}, user: "alice@example.test", email: "alice@example.test", srcs: []namedSource{
 		{prefixes: []string{"imap:"}, src: mail},
 		{prefixes: []string{"caldav:", "carddav:"}, src: dav},
 	}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"easbridge/server/eas"
 	"easbridge/sync/foldermode"
@@ -148,8 +149,8 @@ func resolveView(src []srcFolder, eff map[string]foldermode.Setting, cl Classes)
 		}
 		return t, true
 	}
-	p := &plan{byKey: map[string]int{}}
-	offKey := map[string]string{} // source key -> offered key, for parents
+	p := &plan{byKey: make(map[string]int, len(src)), folders: make([]offered, 0, len(src))}
+	offKey := make(map[string]string, len(src)) // source key -> offered key, for parents
 	for _, f := range src {
 		if !visible(f) {
 			continue
@@ -228,6 +229,7 @@ type deviceView struct {
 	plan  *plan           // nil: everything offered as it is
 	known map[string]bool // source keys seen
 	stale bool            // settings changed since the device's last FolderSync
+	gen   int             // the settings generation it was computed at
 }
 
 func (s *session) deviceView(ctx context.Context, deviceID string) (*deviceView, error) {
@@ -239,7 +241,7 @@ func (s *session) deviceView(ctx context.Context, deviceID string) (*deviceView,
 	if gen == 0 && s.classes() == (Classes{}) {
 		// No setting was ever made and every class is on: everything is
 		// offered as it is (one read, the common case).
-		return &deviceView{}, nil
+		return &deviceView{gen: gen}, nil
 	}
 	if v := s.e.folders.cached(s.l.user, deviceID, gen, s.classes()); v != nil {
 		return v, nil
@@ -256,7 +258,7 @@ func (s *session) deviceView(ctx context.Context, deviceID string) (*deviceView,
 	if err != nil {
 		return nil, err
 	}
-	v := &deviceView{known: make(map[string]bool, len(seen)), stale: gen != synced}
+	v := &deviceView{known: make(map[string]bool, len(seen)), stale: gen != synced, gen: gen}
 	src := make([]srcFolder, 0, len(seen))
 	for _, k := range seen {
 		src = append(src, srcFolder{Key: k.Key, Name: k.Name, Type: k.Type})
@@ -313,6 +315,11 @@ func (s *session) folderSynced(ctx context.Context, deviceID string, gen int) {
 	}
 	s.e.folders.forget(s.l.user, deviceID)
 }
+
+// settingsRecheck is how often a held Ping reads the settings generation,
+// to notice changes made by another process (`easbridge folders`); changes
+// made in this one wake it at once.
+const settingsRecheck = time.Minute
 
 // settingsGeneration is the current generation of the user's folder
 // settings (0 on error: the device then syncs its folders once more).

@@ -433,3 +433,20 @@ func (st Store) putInt(ctx context.Context, user, name string, n int) error {
 	}
 	return nil
 }
+
+// ModesFor lists the modes that fit a folder (by its key and type), for
+// pickers: plain always; merged for CalDAV/CardDAV folders; the
+// conversions for the classes they convert.
+func ModesFor(key string, t eas.FolderType) []Mode {
+	out := []Mode{Plain}
+	if !IsDAV(key) {
+		return out
+	}
+	out = append(out, Merged)
+	for _, m := range []Mode{TasksAsEvents, NotesAsTasks, NotesAsEvents, GroupwareAsEmail} {
+		if (Setting{Key: key, Type: t, Mode: m}).OfferedClass() != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -141,3 +141,33 @@ func TestStoreInheritance(t *testing.T) {
 		t.Errorf("bob has %v", eff)
 	}
 }
+
+func TestModesFor(t *testing.T) {
+	tests := []struct {
+		key  string
+		typ  eas.FolderType
+		want string
+	}{
+		{inbox, eas.FolderInbox, "plain"},
+		{cal, eas.FolderCalendar, "plain merged groupware-as-email"},
+		{tasks, eas.FolderTasks, "plain merged tasks-as-events groupware-as-email"},
+		{notes, eas.FolderNotes, "plain merged notes-as-tasks notes-as-events groupware-as-email"},
+		{"imap-notes:Notes", eas.FolderNotes, "plain"},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, m := range ModesFor(tt.key, tt.typ) {
+			got = append(got, string(m))
+			// Every mode offered is accepted on its own (merges need a target).
+			if m != Merged {
+				s := Setting{Key: tt.key, Type: tt.typ, Mode: m}
+				if err := Validate(s, map[string]Setting{tt.key: s}); err != nil {
+					t.Errorf("%s %s: %v", tt.key, m, err)
+				}
+			}
+		}
+		if g := strings.Join(got, " "); g != tt.want {
+			t.Errorf("%s: %q, want %q", tt.key, g, tt.want)
+		}
+	}
+}

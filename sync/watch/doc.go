@@ -33,12 +33,20 @@
 //   - Reconnect on any error with exponential backoff, BackoffMin 1 s
 //     doubling to BackoffMax 60 s, ±20 % jitter, reset once a connection
 //     got as far as watching.
+//   - Small installations: while the hub has at most FastPollLimit (10)
+//     watchers, a NOTIFY watcher also asks STATUS of its covered mailboxes
+//     every FastPoll (200 ms). STATUS reads the mailbox's current index,
+//     so a change shows before the server's own, delayed notification; an
+//     event fires only when a value moved. Beyond FastPollLimit accounts
+//     the watchers rely on NOTIFY alone, so the cost stays one silent
+//     connection per account.
 //
-// Measured against Dovecot 2.3.19 (docs/BENCHMARKS.md, "Push"): ~0.5 s from
-// APPEND or STORE to the event with NOTIFY and with IDLE alike. The floor
+// Measured against Dovecot 2.3.19 (docs/BENCHMARKS.md, "Push"): NOTIFY
+// alone and IDLE take ~0.5 s from APPEND or STORE to the event. That floor
 // is Dovecot's: it delays every mailbox change notification by
-// NOTIFY_DELAY_MSECS = 500 ms (src/lib-storage/mailbox-watch.c) to batch
-// them; this package adds ~6 ms.
+// NOTIFY_DELAY_MSECS = 500 ms (src/lib-storage/mailbox-watch.c,
+// mailbox-list-index-notify.c) to batch them; this package adds ~6 ms.
+// With the fast STATUS checks, p50 is ~120 ms and p99 under 300 ms.
 //
 // # DAV
 //

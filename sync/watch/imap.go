@@ -225,8 +225,23 @@ func (s *session) runNotify() error {
 	defer refresh.Stop()
 	tick := time.NewTicker(w.h.opts.PollInterval)
 	defer tick.Stop()
+	// The fast checks run only while the hub is small enough; that is
+	// decided again at every slow tick, so a large hub's watchers do not
+	// even wake up for them.
 	fast := time.NewTicker(w.h.opts.FastPoll)
 	defer fast.Stop()
+	fastOn := true
+	setFast := func() {
+		if on := w.h.fastPoll(); on != fastOn {
+			fastOn = on
+			if on {
+				fast.Reset(w.h.opts.FastPoll)
+			} else {
+				fast.Stop()
+			}
+		}
+	}
+	setFast()
 	for {
 		select {
 		case r, ok := <-c.resp:
@@ -240,9 +255,6 @@ func (s *session) runNotify() error {
 		case <-fast.C:
 			// STATUS reads the mailbox's current index, so a change shows
 			// here before the server's delayed notification.
-			if !w.h.fastPoll() {
-				continue
-			}
 			for _, m := range w.mailboxList() {
 				if covered, _ := w.coverage(m); !covered {
 					continue
@@ -256,6 +268,7 @@ func (s *session) runNotify() error {
 				return err
 			}
 		case <-tick.C:
+			setFast()
 			if err := cover(true); err != nil {
 				return err
 			}
