@@ -282,6 +282,24 @@ func fieldCases() []fieldCase {
 			"Tasks:Categories/Tasks:Category": "Office", "Tasks:Recurrence/Tasks:Type": "2", "Tasks:Recurrence/Tasks:DayOfMonth": "10",
 		},
 	}, {
+		name: "completed task 14.1", version: "14.1", folderType: 7, marker: "Renew passport",
+		app: []*wbxml.Element{
+			el(T, "Subject", "Renew passport"), el(T, "Importance", "0"),
+			el(T, "UtcDueDate", "2026-11-30T23:00:00.000Z"), el(T, "DueDate", "2026-12-01T00:00:00.000Z"),
+			el(T, "Complete", "1"), el(T, "DateCompleted", "2026-11-28T10:00:00.000Z"), el(T, "ReminderSet", "0"),
+		},
+		stored: []want{
+			{"VTODO", "SUMMARY", "Renew passport", nil},
+			{"VTODO", "STATUS", "COMPLETED", nil},
+			{"VTODO", "COMPLETED", "20261128T100000Z", nil},
+			{"VTODO", "PRIORITY", "9", nil},
+			{"VTODO", "DUE", "20261201", []string{"VALUE=DATE"}},
+		},
+		back: map[string]string{
+			"Tasks:Subject": "Renew passport", "Tasks:Complete": "1", "Tasks:DateCompleted": "2026-11-28T10:00:00.000Z",
+			"Tasks:Importance": "0", "Tasks:DueDate": "2026-12-01T00:00:00.000Z",
+		},
+	}, {
 		name: "note 16.1", version: "16.1", folderType: 10, marker: "Gift ideas",
 		app: []*wbxml.Element{
 			el(N, "Subject", "Gift ideas"),

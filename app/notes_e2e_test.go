@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -287,5 +289,92 @@ func TestNotesAutoPrefersDAVJournals(t *testing.T) {
 	_, got := syncAll(t, c, notes[0].ServerID)
 	if want := seed.In(seed.Notes); len(got) != len(want) || len(want) == 0 {
 		t.Fatalf("%d notes from the journal collection, want %d", len(got), len(want))
+	}
+}
+
+// TestNotesPing: a Ping on the IMAP notes folder right after a Sync is
+// held (nothing new) and answers when another client adds a note.
+func TestNotesPing(t *testing.T) {
+	w := newWorld(t)
+	w.dovecot.CreateMailbox(t, "alice", "Notes")
+	w.cfg.Accounts[0].Notes = config.NotesIMAP
+	w.restart()
+	ctx := context.Background()
+	c := w.client("16.1", "notesping")
+	if _, err := c.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	notes, _ := notesFolders(t, c)
+	if len(notes) != 1 {
+		t.Fatalf("notes folders %+v", notes)
+	}
+	id := notes[0].ServerID
+	syncAll(t, c, id)
+	folders := []easclient.PingFolder{{ID: id, Class: "Notes"}}
+	done := make(chan *easclient.PingResult, 1)
+	go func() {
+		res, _, err := c.Ping(ctx, 60, folders)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		t.Fatalf("Ping answered with nothing new: %+v", res)
+	case <-time.After(1500 * time.Millisecond): // held
+	}
+	w.dovecot.Append(t, "alice", "Notes", []byte(plainNoteMessage))
+	select {
+	case res := <-done:
+		if res == nil || res.Status != 2 || len(res.Folders) != 1 || res.Folders[0] != id {
+			t.Fatalf("Ping after a new note: %+v", res)
+		}
+	case <-time.After(70 * time.Second):
+		t.Fatal("Ping did not answer")
+	}
+}
+
+// TestNotesWindows: notes come in windows of WindowSize, newest first,
+// each once.
+func TestNotesWindows(t *testing.T) {
+	w := newWorld(t)
+	w.dovecot.CreateMailbox(t, "alice", "Notes")
+	for i := 0; i < 5; i++ {
+		w.dovecot.Append(t, "alice", "Notes", []byte(strings.Replace(plainNoteMessage, "Door code", fmt.Sprintf("Note %d", i), 1)))
+	}
+	w.cfg.Accounts[0].Notes = config.NotesIMAP
+	w.restart()
+	c := w.client("14.1", "noteswindows")
+	if _, err := c.Provision(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	notes, _ := notesFolders(t, c)
+	id := notes[0].ServerID
+	key := syncOnce(t, c, id, "0", 2).key
+	var order []string
+	seen := map[string]bool{}
+	for i := 0; i < 5; i++ {
+		a := syncOnce(t, c, id, key, 2)
+		if len(a.adds) > 2 {
+			t.Fatalf("window of 2 carried %d", len(a.adds))
+		}
+		var batch []string
+		for sid, d := range a.adds {
+			if seen[sid] {
+				t.Errorf("%s sent twice", sid)
+			}
+			seen[sid] = true
+			batch = append(batch, d.ChildText(wbxml.NSNotes, "Subject"))
+		}
+		sort.Sort(sort.Reverse(sort.StringSlice(batch)))
+		order = append(order, batch...)
+		key = a.key
+		if !a.more {
+			break
+		}
+	}
+	if strings.Join(order, "|") != "Note 4|Note 3|Note 2|Note 1|Note 0" {
+		t.Errorf("order %q, want newest first", order)
 	}
 }

@@ -122,9 +122,9 @@ func (n *noteSync) serverID(id uint32) string {
 // noteChanges are the differences between the mailbox and the state.
 type noteChanges struct {
 	status  source.MailboxStatus
-	deleted []uint32 // UIDs the state has that are gone
-	added   []uint32 // UIDs the state does not have, newest first
-	dates   map[uint32]source.MessageState
+	deleted []uint32        // UIDs the state has that are gone
+	added   []uint32        // UIDs the state does not have, newest first
+	present map[uint32]bool // every UID listed
 }
 
 // changes compares the mailbox with st; nil when the status says nothing
@@ -153,15 +153,15 @@ func (n *noteSync) changes(ctx context.Context) (*noteChanges, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: list %s: %w", n.mailbox, err)
 	}
-	c := &noteChanges{status: stt, dates: make(map[uint32]source.MessageState, len(list))}
+	c := &noteChanges{status: stt, present: make(map[uint32]bool, len(list))}
 	for _, m := range list {
-		c.dates[m.UID] = m
+		c.present[m.UID] = true
 		if _, ok := st.Items[m.UID]; !ok {
 			c.added = append(c.added, m.UID)
 		}
 	}
 	for uid := range st.Items {
-		if _, ok := c.dates[uid]; !ok {
+		if !c.present[uid] {
 			c.deleted = append(c.deleted, uid)
 		}
 	}
@@ -181,7 +181,7 @@ func (n *noteSync) window(ctx context.Context) error {
 	if size <= 0 || size > maxWindow {
 		size = maxWindow
 	}
-	sent := 0
+	sent, done := 0, 0 // changes sent, differences dealt with
 	for _, uid := range c.deleted {
 		if sent == size {
 			break
@@ -191,6 +191,7 @@ func (n *noteSync) window(ctx context.Context) error {
 			sent++
 		}
 		delete(st.Items, uid)
+		done++
 	}
 	var fetch []uint32
 	for _, uid := range c.added {
@@ -220,7 +221,7 @@ func (n *noteSync) window(ctx context.Context) error {
 		// Messages gone between the listing and the fetch are not in
 		// msgs: the next listing leaves them out.
 	}
-	more := len(c.deleted)+len(c.added) > sent+len(fetch)
+	more := len(c.deleted)+len(c.added) > done+len(fetch)
 	n.res.MoreAvailable = more
 	prev := *st
 	st.Primed, st.More = true, more
