@@ -139,9 +139,19 @@ func (r *Runtime) SetPolicy(p eas.Policy) error {
 // answered 503 with a Retry-After, the pairing pages still work.
 func (r *Runtime) SetPaused(p bool) {
 	r.manage.mu.Lock()
+	changed := r.manage.paused != p
 	r.manage.paused = p
 	r.manage.mu.Unlock()
 	r.log.Info("easbridge: sync paused", "paused", p)
+	// A paused bridge is not offered on the LAN (issue: withdrawn on quit
+	// or pause).
+	if changed && r.mdnsWant {
+		if p {
+			r.withdraw()
+		} else {
+			r.advertise(r.log)
+		}
+	}
 }
 
 // Paused reports whether sync is paused.

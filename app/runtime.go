@@ -45,8 +45,9 @@ type Runtime struct {
 	addr     string
 	scheme   string
 
-	mdns mdns.Advertiser
-	eas  *server.Server
+	mdns     mdns.Advertiser // guarded by mu; nil while paused
+	mdnsWant bool            // the configuration asks for mDNS
+	eas      *server.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -183,7 +184,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 			r.setError(err)
 		}
 	}()
-	if cfg.MDNS && !config.IsLoopbackListen(cfg.Listen) {
+	if cfg.MDNS && (mdnsOnLoopback || !config.IsLoopbackListen(cfg.Listen)) {
+		r.mdnsWant = true
 		r.advertise(log)
 	}
 	log.Info("easbridge: serving", "addr", r.addr, "tls", r.Cert != nil, "data", cfg.DataDir)
@@ -199,13 +201,37 @@ func (r *Runtime) advertise(log *slog.Logger) {
 	if r.Cert != nil {
 		svc.Fingerprint = r.Cert.Fingerprint()
 	}
-	adv, err := mdns.Advertise(r.ctx, svc, mdns.Options{Log: log.With("part", "mdns")})
+	adv, err := advertiseMDNS(r.ctx, svc, mdns.Options{Log: log.With("part", "mdns")})
 	if err != nil {
 		log.Warn("easbridge: mDNS announcement failed", "err", err)
 		return
 	}
+	r.mu.Lock()
+	old := r.mdns
 	r.mdns = adv
+	r.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
 }
+
+// withdraw ends the mDNS announcement (pause, quit).
+func (r *Runtime) withdraw() {
+	r.mu.Lock()
+	adv := r.mdns
+	r.mdns = nil
+	r.mu.Unlock()
+	if adv != nil {
+		_ = adv.Close()
+	}
+}
+
+// Test hooks: the mDNS implementation, and whether a loopback listener is
+// announced too (never outside tests: loopback is not the LAN).
+var (
+	advertiseMDNS  = mdns.Advertise
+	mdnsOnLoopback = false
+)
 
 // pairingInfo feeds the setup pages.
 func (r *Runtime) pairingInfo() pairing.Info {
@@ -342,9 +368,7 @@ func (r *Runtime) Status(ctx context.Context) Status {
 // ctx ends, then cancel in-flight work and release everything.
 func (r *Runtime) Close(ctx context.Context) error {
 	var errs []error
-	if r.mdns != nil {
-		_ = r.mdns.Close()
-	}
+	r.withdraw()
 	if r.eas != nil {
 		r.eas.EndPush() // held Pings answer now instead of at their heartbeat
 	}
