@@ -27,6 +27,10 @@ import (
 // store does not know.
 var ErrUnknownDevice = errors.New("unknown device")
 
+// ErrUnknownFolder is returned by Resync for a folder the device's
+// hierarchy does not hold.
+var ErrUnknownFolder = errors.New("unknown folder")
+
 // accessRules are default_access and [[access_rule]] ready to match.
 type accessRules struct {
 	rules []config.AccessRule
@@ -248,7 +252,7 @@ func (a DeviceAdmin) Resync(ctx context.Context, user, id, folder string) error 
 	var err error
 	if folder == "" {
 		err = a.Store.DeleteSyncState(ctx, user, id)
-	} else {
+	} else if err = a.knownFolder(ctx, user, id, folder); err == nil {
 		err = a.Store.DeleteCollection(ctx, user, id, folder)
 	}
 	if err != nil {
@@ -256,6 +260,23 @@ func (a DeviceAdmin) Resync(ctx context.Context, user, id, folder string) error 
 	}
 	a.log().Info("easbridge: device resync", "user", user, "device", id, "folder", folder)
 	return nil
+}
+
+// knownFolder checks that folder is a collection id of the device's
+// folder hierarchy, so that a mistyped id is not taken for a resync.
+func (a DeviceAdmin) knownFolder(ctx context.Context, user, id, folder string) error {
+	h, err := a.Store.Hierarchy(ctx, user, id)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return fmt.Errorf("app: folders of %s: %w", id, err)
+	}
+	ids := make([]string, 0, len(h.Folders))
+	for _, f := range h.Folders {
+		if f.ServerID == folder {
+			return nil
+		}
+		ids = append(ids, f.ServerID)
+	}
+	return fmt.Errorf("%w %s of device %s (its folders: %s)", ErrUnknownFolder, folder, id, strings.Join(ids, " "))
 }
 
 // DeviceEventKind says what happened to a device.

@@ -274,6 +274,10 @@ func fieldCases() []fieldCase {
 			{"VTODO", "PRIORITY", "1", nil},
 			{"VTODO", "CATEGORIES", "Office", nil},
 			{"VTODO/VALARM", "TRIGGER", "20261210T080000Z", nil},
+			{"VTODO", "RRULE", "FREQ=MONTHLY;BYMONTHDAY=10", nil},
+			{"VTODO", "DTSTART", "20261201T080000Z", nil},
+			{"VTODO", "DUE", "20261210T160000Z", nil},
+			{"VTODO", "STATUS", "NEEDS-ACTION", nil},
 		},
 		back: map[string]string{
 			"Tasks:Subject": "Quarterly report", "AirSyncBase:Body/AirSyncBase:Data": "Numbers from Q3", "Tasks:Importance": "2",

@@ -13,7 +13,9 @@ import (
 )
 
 // filterRound syncs until nothing more is available and returns the
-// subjects added and the ServerIds deleted (changes are counted apart).
+// subjects added and deleted (changes are counted apart). Every removal
+// in these tests is the filter's, so it must come as a SoftDelete
+// (MS-ASCMD 2.2.3.172), never as a Delete.
 func filterRound(t *testing.T, c *easclient.Client, coll, key string, filter int, ids map[string]string) (string, []string, []string, int) {
 	t.Helper()
 	var adds, dels []string
@@ -31,6 +33,11 @@ func filterRound(t *testing.T, c *easclient.Client, coll, key string, filter int
 		for _, id := range a.deletes {
 			dels = append(dels, ids[id])
 		}
+		if cmds := a.root.Child(wbxml.NSAirSync, "Collections").Child(wbxml.NSAirSync, "Collection").Child(wbxml.NSAirSync, "Commands"); cmds != nil {
+			if hard := cmds.All(wbxml.NSAirSync, "Delete"); len(hard) > 0 {
+				t.Errorf("filter %d: %d items removed with Delete, want SoftDelete\n%s", filter, len(hard), wbxml.XMLString(a.root))
+			}
+		}
 		changes += len(a.changes)
 		key = a.key
 		if !a.more {
@@ -40,6 +47,19 @@ func filterRound(t *testing.T, c *easclient.Client, coll, key string, filter int
 	sort.Strings(adds)
 	sort.Strings(dels)
 	return key, adds, dels, changes
+}
+
+// estimateFiltered is a 14.0+ GetItemEstimate with a FilterType.
+func estimateFiltered(t *testing.T, c *easclient.Client, coll, key string, filter int) string {
+	t.Helper()
+	ie, as := wbxml.NSItemEstimate, wbxml.NSAirSync
+	r, err := c.Do(context.Background(), "GetItemEstimate", wbxml.New(ie, "GetItemEstimate", wbxml.New(ie, "Collections",
+		wbxml.New(ie, "Collection", wbxml.Text(as, "SyncKey", key), wbxml.Text(ie, "CollectionId", coll),
+			wbxml.New(as, "Options", wbxml.Int(as, "FilterType", filter))))))
+	if err != nil || r.Root == nil {
+		t.Fatalf("GetItemEstimate: %v", err)
+	}
+	return r.Root.Child(ie, "Response").Child(ie, "Collection").ChildText(ie, "Estimate")
 }
 
 func TestDAVFilterType(t *testing.T) {
@@ -80,6 +100,13 @@ func TestDAVFilterType(t *testing.T) {
 	}
 	ids := map[string]string{}
 	key := syncFiltered(t, c, calID, "0", 100, 4).key
+	// The estimate counts what the filter admits: five of the eight.
+	if got := estimateFiltered(t, c, calID, key, 4); got != "5" {
+		t.Errorf("GetItemEstimate, two weeks: %q, want 5", got)
+	}
+	if got := estimateFiltered(t, c, calID, key, 0); got != "8" {
+		t.Errorf("GetItemEstimate, all: %q, want 8", got)
+	}
 	steps := []struct {
 		filter      int
 		adds, dels  string
@@ -118,6 +145,9 @@ func TestDAVFilterType(t *testing.T) {
 		}
 	}
 	key = syncFiltered(t, c, tasksID, "0", 100, 8).key
+	if got := estimateFiltered(t, c, tasksID, key, 8); got != "1" {
+		t.Errorf("GetItemEstimate, incomplete tasks: %q, want 1", got)
+	}
 	key, adds, dels, _ := filterRound(t, c, tasksID, key, 8, ids)
 	if strings.Join(adds, "|") != "Buy milk" || len(dels) != 0 {
 		t.Errorf("incomplete tasks: adds %q deletes %q", adds, dels)
@@ -128,6 +158,10 @@ func TestDAVFilterType(t *testing.T) {
 		t.Fatalf("seeded task has no STATUS:NEEDS-ACTION:\n%s", body)
 	}
 	w.dav.Put(t, "alice", path, "text/calendar", []byte(done))
+	// The phone has it: its SoftDelete is counted.
+	if got := estimateFiltered(t, c, tasksID, key, 8); got != "1" {
+		t.Errorf("GetItemEstimate, task completed on the server: %q, want 1", got)
+	}
 	key, adds, dels, _ = filterRound(t, c, tasksID, key, 8, ids)
 	if len(adds) != 0 || strings.Join(dels, "|") != "Buy milk" {
 		t.Errorf("completed on the server: adds %q deletes %q", adds, dels)

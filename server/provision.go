@@ -35,20 +35,12 @@ func (s *Server) cmdProvision(rq *request) (*wbxml.Element, error) {
 			wbxml.Int(wbxml.NSSettings, "Status", int(eas.SettingsStatusSuccess))))
 	}
 
-	// Wipe acknowledgements, MS-ASPROV 3.2.5.1.2.1.
+	// Wipe acknowledgements, MS-ASPROV 3.2.5.1.2.1 (wipeack.go).
 	if ack := req.Child(wbxml.NSProvision, "RemoteWipe"); ack != nil {
-		if rq.device.Wipe == eas.WipePending {
-			rq.device.Wipe, rq.device.WipeAcknowledged = eas.WipeAcknowledged, s.opts.Now()
-			s.log.Warn("server: device acknowledged remote wipe", "user", rq.device.User, "device", rq.device.ID, "status", ack.ChildText(wbxml.NSProvision, "Status"))
-		}
-		return resp, nil
+		return s.wipeAcknowledged(rq, resp, status, ack, eas.WipePending, eas.WipeAcknowledged), nil
 	}
 	if ack := req.Child(wbxml.NSProvision, "AccountOnlyRemoteWipe"); ack != nil {
-		if rq.device.Wipe == eas.WipeAccountPending {
-			rq.device.Wipe, rq.device.WipeAcknowledged = eas.WipeAccountAcknowledged, s.opts.Now()
-			s.log.Warn("server: device acknowledged account-only wipe", "user", rq.device.User, "device", rq.device.ID)
-		}
-		return resp, nil
+		return s.wipeAcknowledged(rq, resp, status, ack, eas.WipeAccountPending, eas.WipeAccountAcknowledged), nil
 	}
 	// A wiped device that comes back is told to wipe again: it may not
 	// sync until it is forgotten (access.go).

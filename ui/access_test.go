@@ -88,8 +88,8 @@ func waitingStatus() app.Status {
 	return st
 }
 
-// shot writes the window to docs/screenshots (with -update) or a
-// temporary directory.
+// shot writes the window to name.png: with -update into docs/screenshots
+// (for the README), else into $EASBRIDGE_UI_SHOTS or a temporary directory.
 func shot(t *testing.T, w *Window, name string) {
 	t.Helper()
 	dir := os.Getenv("EASBRIDGE_UI_SHOTS")
@@ -103,7 +103,8 @@ func shot(t *testing.T, w *Window, name string) {
 	if b := img.Bounds(); b.Dx() < 900 || b.Dy() < 600 {
 		t.Errorf("%s: %v", name, b)
 	}
-	f, err := os.Create(filepath.Join(dir, name+".png"))
+	path := filepath.Join(dir, name+".png")
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,15 +112,14 @@ func shot(t *testing.T, w *Window, name string) {
 	if err := png.Encode(f, img); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("wrote %s", path)
 }
 
 func TestDevicesApproveQuarantined(t *testing.T) {
 	src := newLevelSource(waitingStatus())
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(theme.DefaultTheme())
-	w := NewWindow(a, src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(a, src, syncRunner)
 	w.Window.Resize(fyne.NewSize(1040, 680))
 	w.Refresh()
 	w.Tabs.SelectIndex(TabDevices)
@@ -174,9 +174,7 @@ func TestDevicesApproveQuarantined(t *testing.T) {
 func TestDeviceWaitingNotification(t *testing.T) {
 	src := newLevelSource(waitingStatus())
 	a := test.NewTempApp(t)
-	w := NewWindow(a, src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(a, src, syncRunner)
 	dev := waitingStatus().Devices[1]
 	test.AssertNotificationSent(t, fyne.NewNotification("A new device waits for approval",
 		"IPHONE2 (iPhone 15) of alice@example.com. Approve or block it in the Devices tab."), func() {
@@ -201,9 +199,7 @@ func TestPoliciesInheritance(t *testing.T) {
 	src.device["alice@example.com/IPHONE2"] = eas.PolicyOverride{"min_password_length": 8}
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(theme.DefaultTheme())
-	w := NewWindow(a, src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(a, src, syncRunner)
 	w.Window.Resize(fyne.NewSize(1040, 680))
 	w.Refresh()
 	w.Tabs.SelectIndex(TabPolicies)

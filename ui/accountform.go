@@ -28,8 +28,11 @@ type AccountForm struct {
 	Domain   *widget.Entry
 	Login    *widget.RadioGroup // config.LoginPassthrough or config.LoginStored
 	Insecure *widget.Check
-	Users    []*UserRow // stored logins
-	AddUser  *widget.Button
+	// Classes are the class switches: the classes offered to the
+	// account's devices (ClassLabels); one left unchecked leaves FolderSync.
+	Classes *widget.CheckGroup
+	Users   []*UserRow // stored logins
+	AddUser *widget.Button
 
 	Save   *widget.Button
 	Cancel *widget.Button
@@ -74,6 +77,7 @@ func newAccountForm(acc *config.Account) *AccountForm {
 		DAV:      widget.NewEntry(),
 		Domain:   widget.NewEntry(),
 		Insecure: widget.NewCheck("Accept any TLS certificate from these servers (self-signed)", nil),
+		Classes:  widget.NewCheckGroup(ClassLabels[:], nil),
 		Error:    errorLabel(),
 		Errors:   map[string]*widget.Label{},
 		existing: map[string]bool{},
@@ -117,6 +121,7 @@ func newAccountForm(acc *config.Account) *AccountForm {
 			f.addUser(u)
 		}
 	}
+	f.setClasses(f.orig.Classes) // every class on for a new account
 	login := config.LoginPassthrough
 	if acc != nil && acc.Login == config.LoginStored {
 		login = config.LoginStored
@@ -187,6 +192,7 @@ func (f *AccountForm) Edit() app.AccountEdit {
 	a.Name, a.IMAP, a.SMTP = strings.TrimSpace(f.Name.Text), strings.TrimSpace(f.IMAP.Text), strings.TrimSpace(f.SMTP.Text)
 	a.DAV, a.Domain, a.Login = strings.TrimSpace(f.DAV.Text), strings.TrimSpace(f.Domain.Text), f.Login.Selected
 	a.InsecureSkipVerify = f.Insecure.Checked
+	a.Classes = f.classes()
 	a.Users = nil
 	e := app.AccountEdit{Previous: f.previous, Account: a}
 	if a.Login != config.LoginStored {
@@ -286,14 +292,16 @@ func (f *AccountForm) show(win fyne.Window) {
 		widget.NewFormItem("Domain", f.field("domain", f.Domain)),
 		widget.NewFormItem("Login", f.field("login", f.Login)),
 		widget.NewFormItem("", f.Insecure),
+		widget.NewFormItem("Offered to phones", f.Classes),
 	)
+	f.Classes.Horizontal = true // four short labels: one line
 	users := f.field("user", f.usersBox)
 	body := container.NewVScroll(container.NewVBox(form, users))
 	buttons := container.NewVBox(f.Error, container.NewHBox(layout.NewSpacer(), f.Cancel, f.Save))
 	content := container.NewBorder(f.Title, buttons, nil, nil, body)
 	f.PopUp = widget.NewModalPopUp(container.NewPadded(content), win.Canvas())
 	size := win.Canvas().Size()
-	w, h := float32(640), float32(600)
+	w, h := float32(640), float32(640)
 	if size.Height > 0 && size.Height-40 < h {
 		h = max(size.Height-40, 300)
 	}

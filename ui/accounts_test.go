@@ -37,9 +37,7 @@ func startRuntime(t *testing.T) *app.Runtime {
 // runs at once on the calling goroutine.
 func runtimeWindow(t *testing.T, rt *app.Runtime) *Window {
 	t.Helper()
-	w := NewWindow(test.NewTempApp(t), RuntimeSource(rt))
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(test.NewTempApp(t), RuntimeSource(rt), syncRunner)
 	return w
 }
 

@@ -58,9 +58,13 @@ type Resyncer interface {
 }
 
 // DeviceColumns are the Devices table's column titles.
-var DeviceColumns = []string{"User", "Device ID", "Type", "Model", "OS", "Protocol", "Last seen", "Access", "Wipe", "Decided by"}
+// "EAS" is the protocol version the device speaks.
+var DeviceColumns = []string{"User", "Device ID", "Type", "Model", "OS", "EAS", "Last seen", "Access", "Wipe", "Decided by"}
 
-var deviceColumnWidths = []float32{125, 140, 70, 90, 90, 62, 125, 100, 90, 100}
+// deviceColumnWidths fit the usual values (a 15-character device ID, a
+// date with minutes, "quarantined") in the default window; the table
+// scrolls sideways when the window is narrower.
+var deviceColumnWidths = []float32{146, 144, 70, 84, 90, 44, 130, 98, 94, 92}
 
 func newDevices() *Devices {
 	d := &Devices{Summary: wrapped(noDevices), Selected: widget.NewLabel(noSelection), Result: wrapped("")}

@@ -115,7 +115,7 @@ var (
 	syncCol   = fyne.NewSize(64, 36)
 	modeCol   = fyne.NewSize(150, 36)
 	targetCol = fyne.NewSize(150, 36)
-	filterCol = fyne.NewSize(130, 36)
+	filterCol = fyne.NewSize(156, 36)
 	incCol    = fyne.NewSize(140, 36)
 	markCol   = fyne.NewSize(90, 36)
 )

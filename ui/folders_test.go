@@ -111,9 +111,7 @@ var _ FolderSource = (*folderSource)(nil)
 func folderWindow(t *testing.T) (*Window, *folderSource) {
 	t.Helper()
 	src := newFolderSource()
-	w := NewWindow(test.NewTempApp(t), src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(test.NewTempApp(t), src, syncRunner)
 	return w, src
 }
 

@@ -18,9 +18,7 @@ import (
 // calling goroutine.
 func syncWindow(t *testing.T, src *fakeSource) *Window {
 	t.Helper()
-	w := NewWindow(test.NewTempApp(t), src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(test.NewTempApp(t), src, syncRunner)
 	return w
 }
 

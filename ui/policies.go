@@ -85,10 +85,10 @@ type policyInt struct {
 var policyPasswordBools = []policyBool{
 	{"device_password_enabled", "Require a device password", func(p *eas.Policy) *bool { return &p.DevicePasswordEnabled }},
 	{"alphanumeric_password_required", "Require letters and digits", func(p *eas.Policy) *bool { return &p.AlphanumericDevicePasswordRequired }},
-	{"allow_simple_password", "Allow simple passwords (1234, 1111)", func(p *eas.Policy) *bool { return &p.AllowSimpleDevicePassword }},
+	{"allow_simple_password", "Allow simple passwords", func(p *eas.Policy) *bool { return &p.AllowSimpleDevicePassword }},
 	{"password_recovery_enabled", "Allow password recovery", func(p *eas.Policy) *bool { return &p.PasswordRecoveryEnabled }},
-	{"require_device_encryption", "Require device encryption", func(p *eas.Policy) *bool { return &p.RequireDeviceEncryption }},
-	{"require_storage_card_encryption", "Require storage card encryption", func(p *eas.Policy) *bool { return &p.RequireStorageCardEncryption }},
+	{"require_device_encryption", "Encrypt the device", func(p *eas.Policy) *bool { return &p.RequireDeviceEncryption }},
+	{"require_storage_card_encryption", "Encrypt the storage card", func(p *eas.Policy) *bool { return &p.RequireStorageCardEncryption }},
 }
 
 var policyPasswordInts = []policyInt{
@@ -162,9 +162,11 @@ func newPolicies(src Source, run *runner) *Policies {
 	devForm := numbers(policyDeviceInts)
 	devForm.AppendItem(widget.NewFormItem("Bluetooth", container.NewBorder(nil, nil, nil, source("allow_bluetooth"), p.Bluetooth)))
 
+	// Two columns of checks fit half the default window (labels of at most
+	// 26 characters); with the level labels beside them, one.
 	pwCols := 2
 	if p.levels != nil {
-		pwCols = 1 // room for the level labels
+		pwCols = 1
 	}
 	password := widget.NewCard("Password and encryption", "", container.NewVBox(checks(policyPasswordBools, pwCols), numbers(policyPasswordInts)))
 	device := widget.NewCard("Allowed on the device", "", container.NewVBox(checks(policyDeviceBools, 2), devForm))
@@ -305,12 +307,13 @@ func (p *Policies) parent() (eas.Policy, error) {
 	return p.layers.User.Apply(p.layers.Global)
 }
 
-// setLevel stores o as the scope's own settings.
-func (p *Policies) setLevel(ctx context.Context, o eas.PolicyOverride) error {
-	if p.scope.device == "" {
-		return p.levels.SetAccountPolicy(ctx, p.scope.user, o)
+// setLevel stores o as the own settings of scope. It runs off the UI
+// goroutine, so it takes the scope rather than reading p.scope.
+func (p *Policies) setLevel(ctx context.Context, scope policyScope, o eas.PolicyOverride) error {
+	if scope.device == "" {
+		return p.levels.SetAccountPolicy(ctx, scope.user, o)
 	}
-	return p.levels.SetDevicePolicy(ctx, p.scope.user, p.scope.device, o)
+	return p.levels.SetDevicePolicy(ctx, scope.user, scope.device, o)
 }
 
 // inherit drops the scope's own settings.
@@ -320,7 +323,7 @@ func (p *Policies) inherit() {
 	}
 	scope := p.scope
 	p.run.Go(func(ctx context.Context) func() {
-		err := p.setLevel(ctx, nil)
+		err := p.setLevel(ctx, scope, nil)
 		return func() {
 			if err != nil {
 				p.fail(err)
@@ -393,7 +396,7 @@ func (p *Policies) save() {
 		}
 		o, scope := eas.Diff(parent, pol), p.scope
 		p.run.Go(func(ctx context.Context) func() {
-			err := p.setLevel(ctx, o)
+			err := p.setLevel(ctx, scope, o)
 			return func() {
 				p.Save.Enable()
 				if err != nil {

@@ -20,22 +20,16 @@ var DefaultSize = fyne.NewSize(1040, 680)
 // a tiny one).
 var minRemembered = fyne.NewSize(480, 320)
 
-// remember restores the size and tab saved in p, then keeps them saved:
-// the size whenever the window is resized, the tab when one is selected.
-func (w *Window) remember(p fyne.Preferences) {
+// remember restores the size and tab saved in the preferences, then keeps
+// the size saved whenever the window is resized (saveTab keeps the tab).
+func (w *Window) remember() {
+	p := w.prefs
 	size := DefaultSize
 	if wd, ht := float32(p.Float(PrefWidth)), float32(p.Float(PrefHeight)); wd >= minRemembered.Width && ht >= minRemembered.Height {
 		size = fyne.NewSize(wd, ht)
 	}
 	if i := p.Int(PrefTab); i > 0 && i < len(w.Tabs.Items) {
 		w.Tabs.SelectIndex(i)
-	}
-	prev := w.Tabs.OnSelected
-	w.Tabs.OnSelected = func(t *container.TabItem) {
-		p.SetInt(PrefTab, w.Tabs.SelectedIndex())
-		if prev != nil {
-			prev(t)
-		}
 	}
 	w.Window.SetContent(container.New(&resizeWatch{onResize: func() {
 		s := w.Window.Canvas().Size()
@@ -49,6 +43,9 @@ func (w *Window) remember(p fyne.Preferences) {
 	}}, w.Tabs))
 	w.Window.Resize(size)
 }
+
+// saveTab saves the selected tab (on each selection).
+func (w *Window) saveTab() { w.prefs.SetInt(PrefTab, w.Tabs.SelectedIndex()) }
 
 // resizeWatch lays out its one object over the whole space and reports
 // each new size: fyne has no resize event, but the window's content is

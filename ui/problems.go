@@ -93,7 +93,7 @@ func (p *Problems) show(items []app.PoisonItem) {
 		r := p.row(it)
 		p.Rows = append(p.Rows, r)
 		p.List.Add(container.NewBorder(nil, widget.NewSeparator(), nil,
-			container.NewHBox(r.Retry, r.Skip),
+			container.NewCenter(container.NewHBox(r.Retry, r.Skip)),
 			container.NewVBox(r.Title, r.Reason, r.State)))
 	}
 	switch {
@@ -169,8 +169,9 @@ type OutOfOffice struct {
 	Content fyne.CanvasObject
 	Lines   *fyne.Container // one label per user
 
-	src OofSource
-	run *runner
+	src      OofSource
+	run      *runner
+	relayout func() // lays out the tab again when the lines change (set by addProblems)
 }
 
 func newOutOfOffice(src OofSource, run *runner) *OutOfOffice {
@@ -202,6 +203,9 @@ func (o *OutOfOffice) show(states []app.OofState, err error) {
 		o.Lines.Add(wrapped(s.User + ": " + OofText(s)))
 	}
 	o.Lines.Refresh()
+	if o.relayout != nil {
+		o.relayout() // the card grew or shrank: its tab gives it the new height
+	}
 }
 
 // OofText describes one user's out-of-office state.
@@ -237,7 +241,8 @@ func (w *Window) ProblemsTab() *container.TabItem {
 }
 
 // addProblems adds the Problems tab and the out-of-office section of the
-// Accounts tab, when the source has them, and loads them when shown.
+// Accounts tab (when the source has them); Window.load loads them when
+// their tab is selected.
 func (w *Window) addProblems() {
 	psrc, _ := w.src.(ProblemSource)
 	w.Problems = newProblems(psrc, w.run)
@@ -247,22 +252,10 @@ func (w *Window) addProblems() {
 	if osrc != nil {
 		acc := w.Tabs.Items[TabAccounts]
 		inner := acc.Content
-		acc.Content = container.NewBorder(nil, w.Oof.Content, nil, nil, inner)
+		wrapper := container.NewBorder(nil, w.Oof.Content, nil, nil, inner)
+		acc.Content = wrapper
+		w.Oof.relayout = wrapper.Refresh
 		inner.Show() // the tabs hid it as an unselected tab's content; they show or hide the wrapper now
 		w.Tabs.Refresh()
 	}
-	prev := w.Tabs.OnSelected
-	w.Tabs.OnSelected = func(t *container.TabItem) {
-		if prev != nil {
-			prev(t)
-		}
-		switch t.Content {
-		case w.Problems.Content:
-			w.Problems.Load()
-		case w.Tabs.Items[TabAccounts].Content:
-			w.Oof.Load()
-		}
-	}
-	w.Problems.Load()
-	w.Oof.Load()
 }

@@ -3,9 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"image/png"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -94,9 +91,7 @@ func problemWindow(t *testing.T, src *problemSource) *Window {
 	t.Helper()
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(theme.DefaultTheme())
-	w := NewWindow(a, src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(a, src, syncRunner)
 	return w
 }
 
@@ -169,6 +164,9 @@ func TestOutOfOfficeSection(t *testing.T) {
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
+	if got, min := w.Oof.Content.Size().Height, w.Oof.Content.MinSize().Height; got < min {
+		t.Errorf("out-of-office card %v high, its lines need %v", got, min)
+	}
 	if got := OofText(app.OofState{State: "on", Err: "sieve: PUTSCRIPT: NO"}); got != "on (last change failed: sieve: PUTSCRIPT: NO)" {
 		t.Errorf("OofText = %q", got)
 	}
@@ -183,37 +181,17 @@ func TestOutOfOfficeSection(t *testing.T) {
 // its out-of-office section, like TestScreenshots (-update writes them to
 // docs/screenshots).
 func TestScreenshotProblems(t *testing.T) {
-	dir := os.Getenv("EASBRIDGE_UI_SHOTS")
-	switch {
-	case *update:
-		dir = filepath.Join("..", "docs", "screenshots")
-	case dir == "":
-		dir = t.TempDir()
-	}
 	src := newProblemSource()
 	w := problemWindow(t, src)
 	w.SetStatus(src.Status(context.Background()))
-	for _, shot := range []struct {
+	for _, s := range []struct {
 		name string
 		open func()
 	}{
 		{"problems", func() { w.Tabs.Select(w.ProblemsTab()) }},
 		{"accounts-oof", func() { w.Tabs.SelectIndex(TabAccounts) }},
 	} {
-		shot.open()
-		img := w.Window.Canvas().Capture()
-		path := filepath.Join(dir, shot.name+".png")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, img); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if b := img.Bounds(); b.Dx() < 900 || b.Dy() < 600 {
-			t.Errorf("%s: %v", shot.name, b)
-		}
-		t.Logf("wrote %s", path)
+		s.open()
+		shot(t, w, s.name)
 	}
 }

@@ -8,28 +8,16 @@ import (
 	"sync"
 
 	"fyne.io/fyne/v2"
-	fyneapp "fyne.io/fyne/v2/app"
-
-	"easbridge/app"
-	"easbridge/assets"
 )
 
 // AppID is the Fyne application ID (preferences, FyneApp.toml).
 const AppID = "org.easbridge.app"
 
-// Run shows the window and tray over a running runtime until the user quits
-// (or ctx ends); quitting calls stop() so the caller shuts the server down.
-// It must be called on the main goroutine.
-func Run(ctx context.Context, rt *app.Runtime, stop context.CancelFunc) error {
-	a := fyneapp.NewWithID(AppID)
-	a.SetIcon(assets.Icon)
-	return run(ctx, a, RuntimeSource(rt), stop)
-}
-
 // run is Run over any app and source.
 func run(ctx context.Context, a fyne.App, src Source, stop context.CancelFunc) error {
 	defer stop()
 	w := NewWindow(a, src)
+	w.Start()
 	tray := NewTray(a, w)
 	closeBehaviour(a, w, tray != nil && trayHostAvailable())
 

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image/png"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -66,13 +63,6 @@ var _ AccountEditor = (*fakeSource)(nil)
 // TestScreenshotsAccountsFolders renders the account form (with a field
 // error) and the Folders tab of one device, like TestScreenshots.
 func TestScreenshotsAccountsFolders(t *testing.T) {
-	dir := os.Getenv("EASBRIDGE_UI_SHOTS")
-	switch {
-	case *update:
-		dir = filepath.Join("..", "docs", "screenshots")
-	case dir == "":
-		dir = t.TempDir()
-	}
 	src := newFolderSource()
 	src.folders = append(src.folders,
 		app.FolderSetting{Key: "imap:Sent", Name: "Sent", Type: eas.FolderSentItems},
@@ -87,28 +77,8 @@ func TestScreenshotsAccountsFolders(t *testing.T) {
 	}
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(theme.DefaultTheme())
-	w := NewWindow(a, src)
-	w.run.bg = func(f func()) { f() }
-	w.run.ui = func(f func()) { f() }
+	w := newWindow(a, src, syncRunner)
 	w.SetStatus(src.Status(context.Background()))
-
-	shot := func(name string) {
-		t.Helper()
-		img := w.Window.Canvas().Capture()
-		path := filepath.Join(dir, name+".png")
-		out, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer out.Close()
-		if err := png.Encode(out, img); err != nil {
-			t.Fatal(err)
-		}
-		if b := img.Bounds(); b.Dx() < 900 || b.Dy() < 600 {
-			t.Errorf("%s: %v", name, b)
-		}
-		t.Logf("wrote %s", path)
-	}
 
 	w.Tabs.SelectIndex(TabAccounts)
 	test.Tap(w.Accounts.Add)
@@ -127,7 +97,7 @@ func TestScreenshotsAccountsFolders(t *testing.T) {
 	if !strings.Contains(f.FieldError("domain"), "not a domain name") {
 		t.Fatalf("no field error to show: %q", f.FieldError("domain"))
 	}
-	shot("accounts-add")
+	shot(t, w, "accounts-add")
 	f.PopUp.Hide()
 
 	w.Tabs.SelectIndex(TabFolders)
@@ -136,5 +106,5 @@ func TestScreenshotsAccountsFolders(t *testing.T) {
 	if got := fmt.Sprint(len(w.Folders.Rows)); got != "8" {
 		t.Fatalf("%s rows", got)
 	}
-	shot("folders")
+	shot(t, w, "folders")
 }

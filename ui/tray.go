@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"easbridge/app"
 	"easbridge/assets"
+	"easbridge/server/eas"
 )
 
 // Tray is the system tray menu: a status line, the last error if any,
@@ -13,7 +16,7 @@ import (
 // goroutine.
 type Tray struct {
 	Menu    *fyne.Menu
-	Status  *fyne.MenuItem // disabled: "Running — 2 devices"
+	Status  *fyne.MenuItem // disabled: "Running — 2 devices", ", 1 waiting for approval" when one is quarantined
 	Error   *fyne.MenuItem // disabled: the last error; in the menu only when there is one
 	Open    *fyne.MenuItem
 	CopyURL *fyne.MenuItem
@@ -82,6 +85,9 @@ func (t *Tray) SetStatus(s app.Status) {
 	case s.Running:
 		status = "Running — " + countText(len(s.Devices), "device", "devices")
 	}
+	if n := quarantinedCount(s.Devices); s.Running && n > 0 {
+		status += fmt.Sprintf(", %d waiting for approval", n)
+	}
 	pauseLabel := "Pause sync"
 	if paused {
 		pauseLabel = "Resume sync"
@@ -125,6 +131,18 @@ func closeBehaviour(a fyne.App, w *Window, hide bool) (intercept func()) {
 	}
 	w.Window.SetCloseIntercept(intercept)
 	return intercept
+}
+
+// quarantinedCount is the number of devices waiting for an administrator's
+// approval.
+func quarantinedCount(devs []eas.Device) int {
+	n := 0
+	for _, d := range devs {
+		if d.Access == eas.AccessQuarantined {
+			n++
+		}
+	}
+	return n
 }
 
 func ellipsis(s string, n int) string {

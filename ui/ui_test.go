@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"image/png"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +111,11 @@ func (f *fakeSource) SetPolicy(p eas.Policy) error {
 	return nil
 }
 
-func (f *fakeSource) Accounts() []config.Account { return f.accounts }
+func (f *fakeSource) Accounts() []config.Account {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.accounts)
+}
 
 func (f *fakeSource) TestAccount(_ context.Context, a config.Account, user, password string) []app.CheckResult {
 	f.record(fmt.Sprintf("test %s %s %s", a.IMAP, user, password))
@@ -190,7 +192,7 @@ func newHarness(t *testing.T, st app.Status, before ...logbus.Exchange) *harness
 	for _, e := range before {
 		h.src.Publish(e)
 	}
-	h.w = NewWindow(h.a, h.src)
+	h.w = newWindow(h.a, h.src, syncRunner)
 	b := newBridge(h.src, h.w, nil)
 	b.do = func(f func()) { h.q <- f }
 	b.interval, b.logDelay, b.refDelay = 20*time.Millisecond, 5*time.Millisecond, 10*time.Millisecond
@@ -576,24 +578,12 @@ var update = flag.Bool("update", false, "TestScreenshots: write the PNGs to docs
 // with -update into docs/screenshots (for the README), else into
 // $EASBRIDGE_UI_SHOTS or a temporary directory.
 func TestScreenshots(t *testing.T) {
-	dir := os.Getenv("EASBRIDGE_UI_SHOTS")
-	switch {
-	case *update:
-		dir = filepath.Join("..", "docs", "screenshots")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	case dir == "":
-		dir = t.TempDir()
-	}
 	st := demoStatus()
 	st.Devices = append(st.Devices, eas.Device{
 		User: "alice@example.com", ID: "IPHONE2", Type: "iPhone", Model: "iPhone 15", OS: "iOS 18.3",
 		ProtocolVersion: "16.1", Access: eas.AccessBlocked, Wipe: eas.WipeNone, LastSeen: seen.Add(-26 * time.Hour),
 	})
 	h := newHarness(t, st, exchange("ANDROIDC0FFEE01", "FolderSync", 200, 1))
-	h.w.run.bg = func(f func()) { f() }
-	h.w.run.ui = func(f func()) { f() }
 	h.a.Settings().SetTheme(theme.DefaultTheme())
 	h.src.Publish(exchange("ANDROIDC0FFEE01", "Sync", 200, 1))
 	e := exchange("IPHONE2", "SendMail", 500, 0)
@@ -614,21 +604,7 @@ func TestScreenshots(t *testing.T) {
 		i    int
 		name string
 	}{{TabOverview, "overview"}, {TabDevices, "devices"}, {TabPolicies, "policies"}, {TabAccounts, "accounts"}, {TabLogs, "logs"}} {
-		i, name := tab.i, tab.name
-		h.w.Tabs.SelectIndex(i)
-		img := h.w.Window.Canvas().Capture()
-		path := filepath.Join(dir, name+".png")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, img); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		if b := img.Bounds(); b.Dx() < 900 || b.Dy() < 600 {
-			t.Errorf("%s: %v", name, b)
-		}
-		t.Logf("wrote %s", path)
+		h.w.Tabs.SelectIndex(tab.i)
+		shot(t, h.w, tab.name)
 	}
 }

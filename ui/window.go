@@ -33,8 +33,9 @@ type Window struct {
 	Problems *Problems    // problems.go
 	Oof      *OutOfOffice // in the Accounts tab (problems.go)
 
-	src Source
-	run *runner
+	src   Source
+	run   *runner
+	prefs fyne.Preferences // size and last tab (prefs.go)
 }
 
 // Tab indexes.
@@ -47,11 +48,17 @@ const (
 	TabLogs
 )
 
-// NewWindow builds the window over src without showing it. The caller
-// feeds it with SetStatus and Logs.Add (the bridge does that in Run).
-func NewWindow(a fyne.App, src Source) *Window {
-	w := &Window{Window: a.NewWindow("easbridge"), src: src}
-	w.run = newRunner(w.Window)
+// NewWindow builds the window over src without showing it and without
+// reading anything: Start loads the selected tab, and each tab loads again
+// when it is selected. The caller feeds it with SetStatus and Logs.Add (the
+// bridge does that in Run).
+func NewWindow(a fyne.App, src Source) *Window { return newWindow(a, src, newRunner) }
+
+// newWindow is NewWindow with the runner made by newRun: tests pass one
+// that runs the work at once on the calling goroutine.
+func newWindow(a fyne.App, src Source, newRun func(fyne.Window) *runner) *Window {
+	w := &Window{Window: a.NewWindow("easbridge"), src: src, prefs: a.Preferences()}
+	w.run = newRun(w.Window)
 	w.Window.SetIcon(assets.Icon)
 	w.Overview = newOverview(a)
 	w.Devices = newDevices()
@@ -70,17 +77,34 @@ func NewWindow(a fyne.App, src Source) *Window {
 		container.NewTabItemWithIcon("Folders", theme.FolderIcon(), w.Folders.Content),
 		container.NewTabItemWithIcon("Logs", theme.ListIcon(), w.Logs.Content),
 	)
+	w.addProblems() // Problems tab, out of office (problems.go)
+	w.remember()    // size and last tab (prefs.go), before OnSelected: nothing loads yet
 	w.Tabs.OnSelected = func(t *container.TabItem) {
-		if t.Content == w.Folders.Content {
-			w.Folders.Load()
-		}
-	}
-	w.addProblems()             // Problems tab, out of office (problems.go)
-	w.remember(a.Preferences()) // size and last tab (prefs.go)
-	if w.Tabs.Selected().Content == w.Folders.Content {
-		w.Folders.Load()
+		w.saveTab() // prefs.go
+		w.load(t)
 	}
 	return w
+}
+
+// Start loads what the selected tab shows; Run calls it before showing the
+// window.
+func (w *Window) Start() {
+	if t := w.Tabs.Selected(); t != nil {
+		w.load(t)
+	}
+}
+
+// load reads, through the runner, what tab t shows beyond the status the
+// bridge brings.
+func (w *Window) load(t *container.TabItem) {
+	switch t.Content {
+	case w.Folders.Content:
+		w.Folders.Load()
+	case w.Problems.Content:
+		w.Problems.Load()
+	case w.Tabs.Items[TabAccounts].Content:
+		w.Oof.Load()
+	}
 }
 
 // SetStatus shows a status snapshot.

@@ -508,6 +508,7 @@ func (s *soak) runPhone(d *device, ops []phoneOp) ([]expectation, error) {
 	}
 	var out []expectation
 	for _, op := range ops {
+		s.stats.add("phone side: " + op.kind + " (" + op.role + ")")
 		id := op.sid
 		if op.kind == "add" {
 			id = "client:" + op.sid

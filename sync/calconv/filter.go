@@ -16,50 +16,67 @@ import (
 // or ends after it (COUNT is bounded generously rather than expanded),
 // an RDATE or an override after it.
 func EventEndsAfter(data []byte, since time.Time) (ok bool, err error) {
+	last, err := EventLastEnd(data)
+	if err != nil {
+		return false, err
+	}
+	return last.IsZero() || last.After(since), nil
+}
+
+// EventLastEnd is a time no occurrence of the stored event ends after
+// (see EventEndsAfter); zero when there is none (a rule without end, or
+// one it cannot read).
+func EventLastEnd(data []byte) (last time.Time, err error) {
 	defer guard(&err, "event filter")
 	root, err := parseObject(data)
 	if err != nil {
-		return false, fmt.Errorf("calconv: Calendar: %w", err)
+		return time.Time{}, fmt.Errorf("calconv: Calendar: %w", err)
 	}
 	master, overrides, err := splitEvents(root)
 	if err != nil {
-		return false, fmt.Errorf("calconv: Calendar: %w", err)
+		return time.Time{}, fmt.Errorf("calconv: Calendar: %w", err)
 	}
 	cal := newCalendar(root)
 	ev, err := readEvent(cal, master, true)
 	if err != nil {
-		return false, fmt.Errorf("calconv: Calendar: %w", err)
+		return time.Time{}, fmt.Errorf("calconv: Calendar: %w", err)
 	}
-	if ev.end.After(since) {
-		return true, nil
+	later := func(t time.Time) {
+		if t.After(last) {
+			last = t
+		}
 	}
+	later(ev.end)
 	for _, o := range overrides {
-		if x, err := readEvent(cal, o, false); err == nil && x.end.After(since) {
-			return true, nil
+		if x, err := readEvent(cal, o, false); err == nil {
+			later(x.end)
 		}
 	}
 	dur := ev.end.Sub(ev.start)
 	for _, t := range cal.timeList(master, "RDATE") {
-		if t.t.Add(dur).After(since) {
-			return true, nil
-		}
+		later(t.t.Add(dur))
 	}
 	p := master.get("RRULE")
 	if p == nil {
-		return false, nil
+		return last, nil
 	}
 	r, err := parseRRule(p.Value)
 	if err != nil {
-		return true, nil // an unreadable rule: rather too much than too little
+		return time.Time{}, nil // an unreadable rule: rather too much than too little
 	}
 	switch {
 	case r.until != "":
 		u := untilOf(cal, r.until, ev)
-		return u.IsZero() || u.Add(dur).After(since), nil
+		if u.IsZero() {
+			return time.Time{}, nil
+		}
+		later(u.Add(dur))
+		return last, nil
 	case r.count > 0:
-		return lastBound(ev.start, r).Add(dur).After(since), nil
+		later(lastBound(ev.start, r).Add(dur))
+		return last, nil
 	}
-	return true, nil // no end
+	return time.Time{}, nil // no end
 }
 
 // lastBound is a time no occurrence of a COUNT-limited rule starting at

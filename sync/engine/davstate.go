@@ -24,6 +24,10 @@ type davState struct {
 type davItem struct {
 	ID   uint32
 	ETag string
+	// End: no occurrence of the event the device got ends after it (unix
+	// seconds); 0 when unknown or never. Filtered calendar Syncs remove
+	// the item when it ages out of the window (davage.go).
+	End int64
 }
 
 type davPending struct {
@@ -31,7 +35,8 @@ type davPending struct {
 	ETag    string
 }
 
-const davStateVersion = 1
+// davStateVersion 2 adds davItem.End; version 1 states are still read.
+const davStateVersion = 2
 
 func (d *davState) encode() []byte {
 	b := []byte{davStateVersion, boolByte(d.Primed)}
@@ -56,6 +61,7 @@ func (d *davState) encode() []byte {
 		b = appendString(b, p)
 		b = binary.AppendUvarint(b, uint64(it.ID))
 		b = appendString(b, it.ETag)
+		b = binary.AppendVarint(b, it.End)
 	}
 	return b
 }
@@ -67,7 +73,8 @@ func decodeDAVState(b []byte, withItems bool) (*davState, error) {
 		return d, nil
 	}
 	r := stateReader{b: b}
-	if v := r.byte(); v != davStateVersion {
+	v := r.byte()
+	if v != davStateVersion && v != 1 {
 		return nil, fmt.Errorf("%w: dav version %d", errBadState, v)
 	}
 	d.Primed = r.byte() == 1
@@ -90,8 +97,11 @@ func decodeDAVState(b []byte, withItems bool) (*davState, error) {
 	d.Items = make(map[string]davItem, min(n, 1<<20))
 	for ; n > 0 && r.err == nil; n-- {
 		p := r.string()
-		id := uint32(r.uvarint())
-		d.Items[p] = davItem{ID: id, ETag: r.string()}
+		it := davItem{ID: uint32(r.uvarint()), ETag: r.string()}
+		if v >= 2 {
+			it.End = r.varint()
+		}
+		d.Items[p] = it
 	}
 	return d, r.err
 }

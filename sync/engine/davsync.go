@@ -111,6 +111,7 @@ func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error)
 		if err := d.collect(ctx); err != nil {
 			return nil, err
 		}
+		d.ageOut() // davage.go
 		if err := d.window(ctx); err != nil {
 			return nil, err
 		}
@@ -224,7 +225,11 @@ func (d *davSync) window(ctx context.Context) error {
 			data, err := d.filteredToEAS(o, opts) // davfilter.go
 			if errors.Is(err, errItemNotOffered) {
 				if it, known := st.Items[p]; known {
-					d.res.Changes = append(d.res.Changes, server.ServerChange{Op: "Delete", ServerID: d.serverID(it.ID)})
+					op := "Delete"
+					if errors.Is(err, errOutsideFilter) {
+						op = "SoftDelete" // davfilter.go
+					}
+					d.res.Changes = append(d.res.Changes, server.ServerChange{Op: op, ServerID: d.serverID(it.ID)})
 					delete(st.Items, p)
 				}
 				continue
@@ -242,7 +247,7 @@ func (d *davSync) window(ctx context.Context) error {
 			}
 			// A ServerId MeetingResponse gave out (meeting.go) is sent as an Add.
 			reserved := known && it.ETag == reservedETag
-			it.ETag = o.ETag
+			it.ETag, it.End = o.ETag, d.lastEnd(o) // davage.go
 			st.Items[p] = it
 			op := "Add"
 			if known && !reserved {
@@ -315,7 +320,7 @@ func (d *davSync) applyClientCommands(ctx context.Context) error {
 				d.res.Responses = append(d.res.Responses, resp)
 				continue
 			}
-			it := davItem{ID: st.NextID, ETag: etag}
+			it := davItem{ID: st.NextID, ETag: etag, End: d.lastEnd(source.DAVObject{DAVRef: source.DAVRef{Path: p}, Data: data})} // davage.go
 			st.NextID++
 			st.Items[p] = it
 			delete(st.Pending, p)
@@ -435,7 +440,7 @@ func (d *davSync) change(ctx context.Context, p string, it davItem, c server.Cli
 	if err != nil {
 		return err
 	}
-	it.ETag = etag
+	it.ETag, it.End = etag, d.lastEnd(source.DAVObject{DAVRef: source.DAVRef{Path: p}, Data: data}) // davage.go
 	d.st.Items[p] = it
 	delete(d.st.Pending, p)
 	return nil

@@ -92,6 +92,9 @@ func (s *session) FetchItem(ctx context.Context, deviceID, collectionID, serverI
 	if props, ok, err := s.fetchViewItem(ctx, deviceID, coll, uid, opts, v); ok {
 		return props, err // a DAV item (viewfetch.go)
 	}
+	if props, ok, err := s.fetchNoteItem(ctx, deviceID, coll, serverID, opts, v); ok {
+		return props, err // a note of an IMAP Notes mailbox (notefetch.go)
+	}
 	return s.fetchOne(ctx, coll, uid, opts, v, wbxml.NSItemOperations)
 }
 

@@ -690,16 +690,17 @@ func (s *session) ItemEstimate(ctx context.Context, deviceID, collectionID, sync
 	if err != nil {
 		return 0, err
 	}
+	if o.Filter != 0 {
+		opts.FilterType = o.Filter // as SyncCollection does
+	}
 	if len(o.Members) > 0 && s.l.dav != nil && len(data) > 0 {
 		st, err := decodeDAVState(data, true)
 		if err != nil {
 			return 0, fmt.Errorf("engine: estimate: %w: %w", err, eas.ErrInvalidSyncKey)
 		}
-		d := &davSync{s: s, deviceID: deviceID, coll: o.Members[0].Key, items: s.l.dav, st: st, view: &o, req: &server.SyncCollection{CollectionID: collectionID, Options: opts}}
-		if err := d.collect(ctx); err != nil {
-			return 0, err
-		}
-		return len(st.Pending), nil
+		d := &davSync{s: s, deviceID: deviceID, coll: o.Members[0].Key, class: s.collectionClass(ctx, deviceID, collectionID),
+			items: s.l.dav, st: st, view: &o, req: &server.SyncCollection{CollectionID: collectionID, Options: opts}}
+		return d.estimate(ctx) // davestimate.go
 	}
 	if mb, ok := notesMailboxOf(key); ok {
 		return s.notesEstimate(ctx, mb, data)
