@@ -2,6 +2,12 @@ package app_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	imap "github.com/emersion/go-imap/v2"
@@ -159,5 +165,87 @@ func TestChangeOfDeletedEventSendsDelete(t *testing.T) {
 	}
 	if !deleted {
 		t.Errorf("no Delete for the event deleted upstream: %s", wbxml.XMLString(a.root))
+	}
+}
+
+// An event Radicale stored but whose PUT answer was lost (the connection
+// died): the Add fails, the phone sends it again, and there is one event,
+// upstream and on the phone (the repeat used to create a second one, and
+// the phone got the first as a server Add besides its own).
+func TestAddStoredButUnansweredIsNotDuplicated(t *testing.T) {
+	w := newWorld(t)
+	target, err := url.Parse(w.dav.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var dropped atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, w.seed.Calendar) && dropped.CompareAndSwap(false, true) {
+			rec := httptest.NewRecorder()
+			rp.ServeHTTP(rec, r) // Radicale stores it…
+			if rec.Code/100 != 2 {
+				t.Errorf("PUT through the proxy: HTTP %d", rec.Code)
+			}
+			panic(http.ErrAbortHandler) // …and its answer never arrives
+		}
+		rp.ServeHTTP(rw, r)
+	}))
+	defer proxy.Close()
+	w.cfg.Accounts[0].DAV = proxy.URL
+	w.restart()
+
+	c := w.client("16.1", "lostput1")
+	if _, err := c.Provision(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var calID string
+	for _, f := range folderIDs(t, c) {
+		if f.Type == 8 {
+			calID = f.ServerID
+		}
+	}
+	key, _ := syncAll(t, c, calID)
+	const subject = "Dentist, answer lost"
+	ns, cal := wbxml.NSAirSync, wbxml.NSCalendar
+	add := wbxml.New(ns, "Add", wbxml.Text(ns, "ClientId", "lost-1"), wbxml.New(ns, "ApplicationData",
+		wbxml.Text(cal, "DtStamp", "20261201T090000Z"), wbxml.Text(cal, "StartTime", "20261211T090000Z"),
+		wbxml.Text(cal, "EndTime", "20261211T100000Z"), wbxml.Text(cal, "Subject", subject)))
+	onPhone := map[string]bool{} // ServerIds of the event the phone was given
+	take := func(a syncAnswer) {
+		for id, d := range a.adds {
+			if d.ChildText(cal, "Subject") == subject {
+				onPhone[id] = true
+			}
+		}
+	}
+	a := syncOnce(t, c, calID, key, 100, add)
+	if !dropped.Load() {
+		t.Fatal("the PUT was not intercepted")
+	}
+	if a.status == 1 {
+		take(a)
+		key = a.key
+		if len(a.resp) != 1 || a.resp[0].ChildText(ns, "Status") == "1" {
+			t.Fatalf("an Add whose PUT failed was answered as done: %s", wbxml.XMLString(a.root))
+		}
+	}
+	// The phone sends its Add again.
+	a = syncOnce(t, c, calID, key, 100, add)
+	take(a)
+	if a.status != 1 || len(a.resp) != 1 || a.resp[0].ChildText(ns, "Status") != "1" {
+		t.Fatalf("repeated Add: %s", wbxml.XMLString(a.root))
+	}
+	onPhone[a.resp[0].ChildText(ns, "ServerId")] = true
+	for i := 0; i < 3; i++ {
+		a = syncOnce(t, c, calID, a.key, 100)
+		take(a)
+	}
+	if len(onPhone) != 1 {
+		t.Errorf("the phone has the event under %d ServerIds: %v", len(onPhone), onPhone)
+	}
+	body, _ := w.dav.Get(t, "alice", w.seed.Calendar)
+	if n := strings.Count(string(body), "SUMMARY:"+strings.ReplaceAll(subject, ",", `\,`)); n != 1 {
+		t.Errorf("Radicale holds the event %d times", n)
 	}
 }

@@ -55,6 +55,7 @@ type fakeSent struct {
 	saveInSent  bool
 	replaceMime bool
 	src         ItemRef
+	forwardees  []Forwardee // SmartForwardTo
 }
 
 // fakeAttachment is an attachment of the fake store; size -1 hides the

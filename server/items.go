@@ -37,7 +37,7 @@ type ItemOptions struct {
 	BodyPrefs      []BodyPreference
 	BodyPartPrefs  []BodyPreference
 	MIMESupport    int // 0 never, 1 S/MIME only, 2 always
-	MIMETruncation int // 0 = none; EAS 12.1 truncation code mapped to bytes by the handler
+	MIMETruncation int // octets, mapped from the code by the handler: 0 = none, -1 = code 0 (no body data)
 	Conflict       int // 0 client wins, 1 server wins (default)
 	MaxItems       int
 	// Truncation is the 12.1-era MIMETruncation/Truncation size in bytes

@@ -66,6 +66,7 @@ type composeReq struct {
 	saveInSent  bool
 	replaceMime bool
 	src         ItemRef
+	forwardees  []Forwardee // 16.x SmartForward only
 }
 
 func (s *Server) compose(rq *request, cmd string) (*wbxml.Element, error) {
@@ -91,7 +92,7 @@ func (s *Server) compose(rq *request, cmd string) (*wbxml.Element, error) {
 		case "SmartReply":
 			err = sender.SmartReply(rq.ctx, rq.device.ID, c.clientID, c.mime, c.src, c.replaceMime, c.saveInSent)
 		default:
-			err = sender.SmartForward(rq.ctx, rq.device.ID, c.clientID, c.mime, c.src, c.replaceMime, c.saveInSent)
+			err = s.smartForward(rq, sender, c)
 		}
 		if err == nil {
 			rq.easStatus = 1
@@ -159,10 +160,8 @@ func (s *Server) composeFromWBXML(rq *request, cmd string, smart bool) (composeR
 		LongID:       idText(src, ns, "LongId"),
 		InstanceID:   idText(src, ns, "InstanceId"),
 	}
-	if b.Has(ns, "Forwardees") {
-		// 16.0 Forwardees have no place in the Sender contract yet; the
-		// recipients of the MIME message are used.
-		s.log.Info("server: Forwardees ignored", "cmd", cmd, "device", rq.device.ID)
+	if cmd == "SmartForward" {
+		c.forwardees = parseForwardees(b.Child(ns, "Forwardees")) // MS-ASCMD 2.2.3.79, 16.0+
 	}
 	return c, checkSource(c.src)
 }

@@ -14,11 +14,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"easbridge/app"
 	"easbridge/app/config"
+	"easbridge/app/pairing"
 	"easbridge/server/wbxml/wbxmlcmd"
 )
 
@@ -222,6 +224,9 @@ func printBanner(w io.Writer, rt *app.Runtime) {
 	if st.Fingerprint != "" {
 		fmt.Fprintf(w, "  certificate SHA-256: %s\n", st.Fingerprint)
 		fmt.Fprintf(w, "  CA for your phone: %s/easbridge-ca.pem\n", firstOr(st.URLs, "https://HOST:PORT"))
+	}
+	if len(st.URLs) > 0 {
+		fmt.Fprintf(w, "  phone setup page: %s%s\n", strings.TrimSuffix(st.URLs[0], "/"), pairing.Prefix)
 	}
 	if st.Demo {
 		fmt.Fprintf(w, "  no account configured: demo account user %q password %q\n", st.DemoUser, st.DemoPass)

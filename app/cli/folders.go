@@ -97,6 +97,9 @@ func folders(env Env, args []string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
+	if len(list) == 0 {
+		return fail("no folders known for user %q: name the user as stored (USER in `easbridge devices list`), after one of their devices ran FolderSync", *user)
+	}
 	printFolders(env.Stdout, list)
 	return 0
 }

@@ -47,6 +47,7 @@ func TestFoldersCommand(t *testing.T) {
 		{"bad mode", []string{"mode", "--data", dir, "--user", u, "--folder", "imap:INBOX", "--mode", "tasks-as-events"}, 1, nil, "does not fit"},
 		{"no user", []string{"list", "--data", dir}, 1, nil, "--user is required"},
 		{"no state", []string{"list", "--data", t.TempDir(), "--user", u}, 1, nil, "no state"},
+		{"user without a domain", []string{"list", "--data", dir, "--user", "alice"}, 1, nil, `no folders known for user "alice"`},
 		{"no subcommand", nil, 2, nil, "easbridge folders list"},
 	}
 	for _, tt := range tests {

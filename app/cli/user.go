@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"easbridge/app/config"
@@ -75,6 +76,10 @@ func user(env Env, args []string) int {
 	if err := st.Set(engine.SecretName(*account, *easUser, "remote"), pw[1]); err != nil {
 		return fail("%v", err)
 	}
-	fmt.Fprintf(env.Stdout, "stored the passwords of %s/%s in %s\n", *account, *easUser, st.Backend())
+	where := "the OS keychain"
+	if key, ok := strings.CutPrefix(st.Backend(), "file:"); ok {
+		where = fmt.Sprintf("%s (encrypted; its key is %s)", filepath.Join(cfg.DataDir, secrets.SecretsFile), key)
+	}
+	fmt.Fprintf(env.Stdout, "stored the passwords of %s/%s in %s\n", *account, *easUser, where)
 	return 0
 }

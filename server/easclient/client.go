@@ -161,6 +161,11 @@ func (c *Client) Provision(ctx context.Context) (*wbxml.Element, error) {
 	temp := pol.ChildText(ns, "PolicyKey")
 	doc := pol.Child(ns, "Data").Child(ns, "EASProvisionDoc")
 	if temp == "" || doc == nil {
+		for _, wipe := range []string{"RemoteWipe", "AccountOnlyRemoteWipe"} {
+			if r.Root.Child(ns, wipe) != nil {
+				return nil, fmt.Errorf("easclient: provision phase 1: the server asks for a wipe (%s), which this client does not acknowledge", wipe)
+			}
+		}
 		return nil, fmt.Errorf("easclient: provision phase 1: no policy key or document")
 	}
 	ack := wbxml.New(ns, "Provision", wbxml.New(ns, "Policies", wbxml.New(ns, "Policy",

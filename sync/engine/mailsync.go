@@ -656,7 +656,7 @@ func statusFor(err error, def eas.Status) eas.Status {
 func (s *session) convOptions(collectionID string, o server.ItemOptions, v eas.Version) mailconv.Options {
 	return mailconv.Options{
 		Version: v, BodyPrefs: o.BodyPrefs, BodyPartPrefs: o.BodyPartPrefs, MIMESupport: o.MIMESupport,
-		UserAddress: s.l.email,
+		MIMETruncation: o.MIMETruncation, UserAddress: s.l.email,
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/emersion/go-message/mail"
+
 	"easbridge/server"
 	"easbridge/server/eas"
 	"easbridge/sync/compose"
@@ -36,15 +38,17 @@ func (s *session) SendMail(ctx context.Context, deviceID, clientID string, mime 
 
 // SmartReply implements server.Sender.
 func (s *session) SmartReply(ctx context.Context, deviceID, clientID string, mime io.Reader, src server.ItemRef, replaceMime, saveInSent bool) error {
-	return s.smart(ctx, deviceID, clientID, mime, src, replaceMime, saveInSent, false)
+	return s.smart(ctx, deviceID, clientID, mime, src, replaceMime, saveInSent, false, nil)
 }
 
 // SmartForward implements server.Sender.
 func (s *session) SmartForward(ctx context.Context, deviceID, clientID string, mime io.Reader, src server.ItemRef, replaceMime, saveInSent bool) error {
-	return s.smart(ctx, deviceID, clientID, mime, src, replaceMime, saveInSent, true)
+	return s.smart(ctx, deviceID, clientID, mime, src, replaceMime, saveInSent, true, nil)
 }
 
-func (s *session) smart(ctx context.Context, deviceID, clientID string, mime io.Reader, src server.ItemRef, replaceMime, saveInSent, forward bool) error {
+// smart sends a SmartReply or SmartForward; fw are the Forwardees of a
+// 16.x SmartForward (see forwardees.go).
+func (s *session) smart(ctx context.Context, deviceID, clientID string, mime io.Reader, src server.ItemRef, replaceMime, saveInSent, forward bool, fw []*mail.Address) error {
 	id := src.ServerID
 	if id == "" {
 		id = src.LongID
@@ -67,7 +71,7 @@ func (s *session) smart(ctx context.Context, deviceID, clientID string, mime io.
 		}
 	}
 	if replaceMime {
-		return s.send(ctx, deviceID, clientID, mime, saveInSent, after)
+		return s.sendTo(ctx, deviceID, clientID, mime, saveInSent, after, fw)
 	}
 	raw, _, err := s.l.mail.OpenMessage(ctx, mb, uid)
 	if err != nil {
@@ -96,10 +100,16 @@ func (s *session) smart(ctx context.Context, deviceID, clientID string, mime io.
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	return s.send(ctx, deviceID, clientID, spool, saveInSent, after)
+	return s.sendTo(ctx, deviceID, clientID, spool, saveInSent, after, fw)
 }
 
 func (s *session) send(ctx context.Context, deviceID, clientID string, mime io.Reader, saveInSent bool, after func()) error {
+	return s.sendTo(ctx, deviceID, clientID, mime, saveInSent, after, nil)
+}
+
+// sendTo is send with extra recipients fw (smtpsend.PrepareOptions
+// Forwardees).
+func (s *session) sendTo(ctx context.Context, deviceID, clientID string, mime io.Reader, saveInSent bool, after func(), fw []*mail.Address) error {
 	if s.l.smtp == nil {
 		return eas.Errorf(eas.StatusMailSubmissionFailed, "no SMTP server configured for account %s", s.l.account.Name)
 	}
@@ -117,7 +127,7 @@ func (s *session) send(ctx context.Context, deviceID, clientID string, mime io.R
 	}
 	defer os.Remove(spool.Name())
 	defer spool.Close()
-	from, rcpts, err := smtpsend.PrepareOutgoing(mime, spool, smtpsend.PrepareOptions{DefaultFrom: s.l.email, Domain: s.l.account.Domain})
+	from, rcpts, err := smtpsend.PrepareOutgoing(mime, spool, smtpsend.PrepareOptions{DefaultFrom: s.l.email, Domain: s.l.account.Domain, Forwardees: fw})
 	if err != nil {
 		return err
 	}

@@ -1139,6 +1139,9 @@ func toPart(bs imap.BodyStructure, path []int) *source.Part {
 		if b.Extended != nil && b.Extended.Disposition != nil {
 			p.Disposition, p.DispParams = strings.ToLower(b.Extended.Disposition.Value), lowerKeys(b.Extended.Disposition.Params)
 		}
+		if b.Extended != nil {
+			p.Location = strings.TrimSpace(b.Extended.Location) // RFC 3501 body-fld-loc
+		}
 	}
 	return p
 }

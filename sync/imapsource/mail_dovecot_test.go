@@ -79,7 +79,7 @@ func seedMessages() []seedMsg {
 			"",
 			"--b4", "Content-Type: text/html; charset=utf-8", "", `<img src="cid:img1@example.test">`,
 			"--b4", "Content-Type: image/png", "Content-Transfer-Encoding: base64", "Content-ID: <img1@example.test>",
-			"Content-Disposition: inline", "", "iVBORw0KGgo=",
+			"Content-Location: http://example.test/img/", " logo.png", "Content-Disposition: inline", "", "iVBORw0KGgo=",
 			"--b4--", "")...)},
 		{"latin1", rfc822(append(header("latin1", "Content-Type: text/plain; charset=ISO-8859-1", "Content-Transfer-Encoding: quoted-printable"),
 			"", "Gr=FC=DFe aus M=FCnchen")...)},
@@ -221,7 +221,8 @@ func TestDovecotFetch(t *testing.T) {
 		}
 	}
 	rel := byName["related"].Root.Children[1]
-	if rel.ID != "img1@example.test" || rel.Disposition != "inline" || rel.Encoding != "base64" || rel.Body != nil {
+	if rel.ID != "img1@example.test" || rel.Disposition != "inline" || rel.Encoding != "base64" || rel.Body != nil ||
+		strings.ReplaceAll(rel.Location, " ", "") != "http://example.test/img/logo.png" {
 		t.Errorf("inline image %+v", rel)
 	}
 	pdf := byName["mixed"].Root.Children[2]

@@ -117,13 +117,15 @@ func (c *converter) candidates(prefs []server.BodyPreference) []candidate {
 		prefs = []server.BodyPreference{{Type: 1}} // MS-ASAIRS: plain text by default
 	}
 	var out []candidate
-	if len(c.raw) > 0 {
+	if len(c.raw) > 0 || c.opts.MIMETruncation < 0 {
 		onlyMIME := !hasType(prefs, 1) && !hasType(prefs, 2) && !hasType(prefs, 3)
 		smime := c.class == classSMIME || c.class == classSMIMESigned
 		if onlyMIME || c.opts.MIMESupport == 2 || (c.opts.MIMESupport == 1 && smime) {
 			for _, p := range prefs {
 				if p.Type == 4 {
-					out = append(out, candidate{p, 4})
+					if len(c.raw) > 0 || c.opts.mimeLimit(p) < 0 {
+						out = append(out, candidate{p, 4})
+					}
 					break
 				}
 			}
@@ -230,8 +232,8 @@ func (c *converter) bodyElement(name string, prefs []server.BodyPreference, part
 	var ct content
 	for _, cand := range cands {
 		ct = c.content(cand.typ)
-		limit := cand.pref.TruncationSize
-		if cand.pref.AllOrNone && limit > 0 && (ct.size() > limit || ct.partial) {
+		limit := c.limit(cand)
+		if cand.pref.AllOrNone && (limit < 0 || limit > 0 && (ct.size() > limit || ct.partial)) {
 			continue
 		}
 		chosen, fits = cand, true
@@ -246,10 +248,11 @@ func (c *converter) bodyElement(name string, prefs []server.BodyPreference, part
 	}
 	e.Add(wbxml.Int(wbxml.NSAirSyncBase, "Type", chosen.typ), // MS-ASAIRS 2.2.2.41.1
 		wbxml.Int(wbxml.NSAirSyncBase, "EstimatedDataSize", max(ct.estimate, ct.size()))) // MS-ASAIRS 2.2.2.23.2
-	limit := chosen.pref.TruncationSize
+	limit := c.limit(chosen)
 	switch {
-	case !fits:
-		// AllOrNone and nothing fits: no data (MS-ASAIRS 2.2.2.3.2).
+	case !fits, limit < 0:
+		// AllOrNone and nothing fits (MS-ASAIRS 2.2.2.3.2), or MIMETruncation
+		// code 0 (MS-ASCMD 2.2.3.111): no data.
 		e.Add(wbxml.Int(wbxml.NSAirSyncBase, "Truncated", 1)) // MS-ASAIRS 2.2.2.39.1
 	case ct.raw != nil:
 		data, truncated := ct.raw, ct.partial

@@ -403,6 +403,7 @@ func TestAttachments(t *testing.T) {
 	winPath.Params["name"] = `C:\Users\x\photo.jpg`
 	inlineImg := leaf("image", "png", 4)
 	inlineImg.Disposition = "inline"
+	inlineImg.Location = "http://example.com/\r\n img/a.png"
 	textAtt := leaf("text", "plain", 5)
 	textAtt.Params["name"] = "log.txt"
 	relImg := leaf("image", "gif", 1, 2)
@@ -417,15 +418,15 @@ func TestAttachments(t *testing.T) {
 	for _, a := range e.Child(wbxml.NSAirSyncBase, "Attachments").Children {
 		s := a.ChildText(wbxml.NSAirSyncBase, "DisplayName") + "|" + a.ChildText(wbxml.NSAirSyncBase, "FileReference") +
 			"|" + a.ChildText(wbxml.NSAirSyncBase, "EstimatedDataSize") + "|" + a.ChildText(wbxml.NSAirSyncBase, "ContentId") +
-			"|" + a.ChildText(wbxml.NSAirSyncBase, "IsInline")
+			"|" + a.ChildText(wbxml.NSAirSyncBase, "ContentLocation") + "|" + a.ChildText(wbxml.NSAirSyncBase, "IsInline")
 		got = append(got, s)
 	}
 	want := []string{
-		"attachment-1.2.gif|1.2|0|img1@x|1",
-		"Résumé.doc|2|571||",
-		"photo.jpg|3|0||",
-		"attachment-4.png|4|0||1",
-		"log.txt|5|0||",
+		"attachment-1.2.gif|1.2|0|img1@x||1",
+		"Résumé.doc|2|571|||",
+		"photo.jpg|3|0|||",
+		"attachment-4.png|4|0||http://example.com/img/a.png|1",
+		"log.txt|5|0|||",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("attachments:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

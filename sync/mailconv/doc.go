@@ -50,8 +50,9 @@
 //     multipart/related. Attachment names come from RFC 2231/2047
 //     filename or name parameters. EstimatedDataSize of base64 parts is the
 //     decoded size (57 octets per 78-octet line). message/rfc822 parts are
-//     single .eml attachments. ContentLocation is not sent: source.Part has
-//     no Content-Location (BODYSTRUCTURE body-fld-loc).
+//     single .eml attachments. ContentId and ContentLocation come from
+//     the part's Content-ID and Content-Location (BODYSTRUCTURE body-fld-id
+//     and body-fld-loc, or the raw MIME header); see location.go.
 //   - FileReference: Options.FileReference(part path) when set, else the
 //     dotted IMAP part number ("2", "1.2"; "1" for the body of a
 //     single-part message, as BODY[1] addresses it).
@@ -72,6 +73,9 @@
 //     so that base64, quoted-printable and HTML-to-text conversion still
 //     fill the requested size; text that was cut by the fetch is marked
 //     Truncated and its EstimatedDataSize extrapolated from the part size.
+//     MIMETruncation limits a Type 4 body without TruncationSize; its code
+//     0 sends Type 4 without Data (Truncated, EstimatedDataSize) and
+//     fetches no raw message (mimelimit.go).
 //   - Conversations (conversation.go): ConversationId is the first 16 bytes
 //     of SHA-256 over the thread root's Message-ID (first of References,
 //     else In-Reply-To, else the own Message-ID; the normalized subject

@@ -24,6 +24,7 @@ type DraftOptions struct {
 // draftAttachment is one AirSyncBase:Attachments/Add of a draft.
 type draftAttachment struct {
 	name, contentType, contentID string
+	location                     string // ContentLocation (MS-ASAIRS 2.2.2.17.1)
 	inline                       bool
 	data                         []byte
 }
@@ -33,7 +34,7 @@ type draftAttachment struct {
 // MS-ASEMAIL 2.2.2.42 IsDraft): Email:To, Email:Cc, email2:Bcc, Email:Subject,
 // Email:Importance, AirSyncBase:Body (Type 1 plain text; Type 2 HTML, sent
 // with a plain text alternative) and AirSyncBase:Attachments/Add
-// (DisplayName, ContentType, Content, ContentId, IsInline; MS-ASAIRS
+// (DisplayName, ContentType, Content, ContentId, ContentLocation, IsInline; MS-ASAIRS
 // 2.2.2.2 Add, 2.2.2.15 Content). Inline attachments are ordinary parts with disposition
 // inline and their Content-ID (no multipart/related). Header text is
 // encoded with RFC 2047, file names with RFC 2231, text bodies are
@@ -126,6 +127,9 @@ func writeDraft(w io.Writer, h message.Header, plain, html string, atts []draftA
 		if a.contentID != "" {
 			ah.Set("Content-ID", "<"+a.contentID+">")
 		}
+		if a.location != "" {
+			ah.Set("Content-Location", locationHeader(a.location))
+		}
 		ah.Set("Content-Transfer-Encoding", "base64")
 		pw, err := mw.CreatePart(ah)
 		if err != nil {
@@ -210,6 +214,7 @@ func draftAttachments(appData *wbxml.Element) []draftAttachment {
 			name:        cleanLine(add.ChildText(wbxml.NSAirSyncBase, "DisplayName")),
 			contentType: strings.TrimSpace(add.ChildText(wbxml.NSAirSyncBase, "ContentType")),
 			contentID:   strings.Trim(cleanLine(add.ChildText(wbxml.NSAirSyncBase, "ContentId")), "<> "),
+			location:    strings.TrimSpace(cleanLine(add.ChildText(wbxml.NSAirSyncBase, "ContentLocation"))),
 		}
 		if c := add.Child(wbxml.NSAirSyncBase, "Content"); c != nil {
 			a.data = []byte(text(c))

@@ -19,6 +19,11 @@ type Options struct {
 	BodyPrefs     []server.BodyPreference // from the client; empty → MS-ASAIRS default: plain text
 	BodyPartPrefs []server.BodyPreference
 	MIMESupport   int // 0 never, 1 S/MIME messages, 2 always (MS-ASCMD 2.2.3.110.3)
+	// MIMETruncation is the AirSync MIMETruncation in octets, as the server
+	// maps it (server.ItemOptions): the limit of a MIME body (Type 4) whose
+	// preference has no TruncationSize; 0 none; < 0 (code 0, "truncate all
+	// body data") a MIME body without Data (see mimelimit.go).
+	MIMETruncation int
 	// FileReference builds the reference a client later gives to
 	// ItemOperations for an attachment part. nil: the dotted IMAP part
 	// number ("2.1"; "1" for the body of a single-part message).
@@ -79,10 +84,11 @@ func Spec(opts Options) source.FetchSpec {
 		if p.Type != 4 || (opts.MIMESupport == 0 && !onlyMIME) {
 			continue
 		}
-		if p.TruncationSize <= 0 {
+		switch limit := opts.mimeLimit(p); {
+		case limit == 0:
 			spec.RawLimit = MaxRawLimit
-		} else {
-			spec.RawLimit = min(int64(p.TruncationSize), MaxRawLimit)
+		case limit > 0:
+			spec.RawLimit = min(int64(limit), MaxRawLimit)
 		}
 		if onlyMIME {
 			// Fallback text if the raw message cannot be had.
@@ -464,6 +470,9 @@ func (c *converter) attachments() *wbxml.Element {
 			wbxml.Int(wbxml.NSAirSyncBase, "EstimatedDataSize", int(decodedSize(a.part)))) // MS-ASAIRS 2.2.2.23.1
 		if id := strings.TrimSpace(a.part.ID); id != "" {
 			ae.Add(txt(wbxml.NSAirSyncBase, "ContentId", cleanLine(strings.Trim(id, "<>")))) // MS-ASAIRS 2.2.2.16.2
+		}
+		if loc := contentLocation(a.part.Location); loc != "" {
+			ae.Add(txt(wbxml.NSAirSyncBase, "ContentLocation", loc)) // MS-ASAIRS 2.2.2.17.2
 		}
 		if a.inline {
 			ae.Add(txt(wbxml.NSAirSyncBase, "IsInline", "1")) // MS-ASAIRS 2.2.2.26.2

@@ -135,6 +135,7 @@ func parseEntity(b []byte, path []int, depth int, digest, open bool) *source.Par
 		p.Encoding = "7bit"
 	}
 	p.ID = strings.TrimSpace(strings.Trim(strings.TrimSpace(h.get("Content-ID")), "<>"))
+	p.Location = strings.TrimSpace(h.get("Content-Location"))
 	p.Description = h.get("Content-Description")
 	if d := h.get("Content-Disposition"); d != "" {
 		disp, dp := parseParamHeader(d)

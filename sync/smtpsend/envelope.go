@@ -124,6 +124,10 @@ type PrepareOptions struct {
 	Now func() time.Time
 	// Rand is the randomness of generated Message-IDs (nil: crypto/rand).
 	Rand io.Reader
+	// Forwardees are recipients named outside the message (the Forwardees
+	// of a 16.x SmartForward, MS-ASCMD 2.2.3.79): they are added to the
+	// envelope and, when the message has no To field, become its To.
+	Forwardees []*mail.Address
 }
 
 // PrepareOutgoing copies the client's message from r to w ready for
@@ -133,8 +137,9 @@ type PrepareOptions struct {
 // Changes to the header: a missing From is set to opts.DefaultFrom; a
 // missing Date (RFC 5322 §3.6.1) and Message-ID (§3.6.4, "<random@domain>")
 // are added; Bcc and Resent-Bcc are removed (§3.6.3: their recipients get
-// the message without seeing the field). All other fields are written as
-// the client sent them.
+// the message without seeing the field); opts.Forwardees become the To
+// field when there is none, and join the envelope. All other fields are
+// written as the client sent them.
 //
 // Errors come before anything is written to w: 107 InvalidMIME for an
 // unparseable header or no From at all, 116/119 from Envelope. A failure
@@ -196,10 +201,14 @@ func prepareHeader(r io.Reader, opts PrepareOptions) (h mail.Header, body io.Rea
 		}
 		h.SetAddressList("From", []*mail.Address{a})
 	}
+	if len(opts.Forwardees) > 0 && strings.TrimSpace(h.Get("To")) == "" {
+		h.SetAddressList("To", opts.Forwardees)
+	}
 	from, rcpts, err = Envelope(h)
 	if err != nil {
 		return h, nil, "", nil, err
 	}
+	rcpts = addRecipients(rcpts, opts.Forwardees)
 	h.Del("Bcc")
 	h.Del("Resent-Bcc")
 	if !h.Has("Date") {

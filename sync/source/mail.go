@@ -48,6 +48,7 @@ type Part struct {
 	Subtype     string            // lower case: "plain", "alternative", …
 	Params      map[string]string // lower-case keys: "charset", "name", "boundary"
 	ID          string            // Content-ID without angle brackets
+	Location    string            // Content-Location (RFC 2557 4.2; BODYSTRUCTURE body-fld-loc), "" when none
 	Description string
 	Encoding    string // lower case Content-Transfer-Encoding
 	Size        int64  // encoded size in octets

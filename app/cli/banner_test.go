@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"easbridge/app"
+	"easbridge/app/config"
+)
+
+// TestBannerNamesSetupPage: the headless banner names the server URL, the
+// phone setup page and the demo login, so a headless user can pair a phone
+// without the window's QR code.
+func TestBannerNamesSetupPage(t *testing.T) {
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.TLS = config.TLSOff
+	cfg.DataDir = t.TempDir()
+	ctx := context.Background()
+	rt, err := app.Start(ctx, cfg, nil) // the demo account
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	st := rt.Status(ctx)
+	var b bytes.Buffer
+	printBanner(&b, rt)
+	base := "http://" + rt.Addr()
+	for _, want := range []string{
+		"  server URL: " + base + "\n",
+		"  phone setup page: " + base + "/setup\n",
+		"demo account user \"" + st.DemoUser + "\" password \"" + st.DemoPass + "\"\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("banner %q lacks %q", b.String(), want)
+		}
+	}
+	if strings.Contains(b.String(), "CA for your phone") {
+		t.Errorf("banner without TLS names a CA: %q", b.String())
+	}
+}
