@@ -5,25 +5,14 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"easbridge/app"
-	"easbridge/app/config"
 )
 
 // TestBannerNamesSetupPage: the headless banner names the server URL, the
 // phone setup page and the demo login, so a headless user can pair a phone
 // without the window's QR code.
 func TestBannerNamesSetupPage(t *testing.T) {
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.TLS = config.TLSOff
-	cfg.DataDir = t.TempDir()
+	rt, _ := startDemo(t)
 	ctx := context.Background()
-	rt, err := app.Start(ctx, cfg, nil) // the demo account
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
 	st := rt.Status(ctx)
 	var b bytes.Buffer
 	printBanner(&b, rt)

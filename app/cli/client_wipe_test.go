@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"easbridge/app"
-	"easbridge/app/config"
 	"easbridge/server/easclient"
 )
 
@@ -14,16 +12,8 @@ import (
 // client's next command names the wipe the server asks for instead of a
 // bare "no policy key".
 func TestClientReportsPendingWipe(t *testing.T) {
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.TLS = config.TLSOff
-	cfg.DataDir = t.TempDir()
+	rt, dataDir := startDemo(t)
 	ctx := context.Background()
-	rt, err := app.Start(ctx, cfg, nil) // the demo account
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
 	st := rt.Status(ctx)
 	url := "http://" + rt.Addr()
 	tests := []struct {
@@ -39,7 +29,7 @@ func TestClientReportsPendingWipe(t *testing.T) {
 		if _, err := phone.Provision(ctx); err != nil {
 			t.Fatalf("%s: provision: %v", tt.device, err)
 		}
-		args := append([]string{"devices", "wipe", tt.device, "--data", cfg.DataDir}, tt.wipe...)
+		args := append([]string{"devices", "wipe", tt.device, "--data", dataDir}, tt.wipe...)
 		if code, _, errOut := runCLI(args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}

@@ -7,8 +7,6 @@ import (
 	gosync "sync"
 	"testing"
 
-	"easbridge/app"
-	"easbridge/app/config"
 	"easbridge/server/eas"
 	"easbridge/server/easclient"
 	"easbridge/server/wbxml"
@@ -26,17 +24,9 @@ func runCLI(args ...string) (int, string, string) {
 // change shows at the phone's next request, and nothing fails on a locked
 // database.
 func TestDevicesCLIWithRunningServer(t *testing.T) {
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.TLS = config.TLSOff
-	cfg.DataDir = t.TempDir()
-	rt, err := app.Start(context.Background(), cfg, nil) // the demo account
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(context.Background())
-	st := rt.Status(context.Background())
+	rt, dataDir := startDemo(t)
 	ctx := context.Background()
+	st := rt.Status(ctx)
 	phone := easclient.New("http://"+rt.Addr(), st.DemoUser, st.DemoPass, "cliphone1")
 	if _, err := phone.Provision(ctx); err != nil {
 		t.Fatal(err)
@@ -44,7 +34,7 @@ func TestDevicesCLIWithRunningServer(t *testing.T) {
 	if _, _, r, err := phone.FolderSync(ctx, "0"); err != nil || r.Status() != 1 {
 		t.Fatalf("FolderSync: %v", err)
 	}
-	data := "--data=" + cfg.DataDir
+	data := "--data=" + dataDir
 
 	// A second phone hammers the server meanwhile.
 	other := easclient.New("http://"+rt.Addr(), st.DemoUser, st.DemoPass, "cliphone2")

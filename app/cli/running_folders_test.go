@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"easbridge/app"
-	"easbridge/app/config"
 	"easbridge/server/easclient"
 	"easbridge/server/wbxml"
 )
@@ -17,16 +15,8 @@ import (
 // the phone's old sync key with status 3 while the other folders keep
 // theirs.
 func TestFoldersModeAndFolderResyncWithRunningServer(t *testing.T) {
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.TLS = config.TLSOff
-	cfg.DataDir = t.TempDir()
+	rt, dataDir := startDemo(t)
 	ctx := context.Background()
-	rt, err := app.Start(ctx, cfg, nil) // the demo account
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
 	st := rt.Status(ctx)
 	phone := easclient.New("http://"+rt.Addr(), st.DemoUser, st.DemoPass, "foldphone1")
 	if _, err := phone.Provision(ctx); err != nil {
@@ -47,7 +37,7 @@ func TestFoldersModeAndFolderResyncWithRunningServer(t *testing.T) {
 	if !okInbox || !okCal {
 		t.Fatalf("demo folders without an inbox or calendar: %+v", folders)
 	}
-	data := "--data=" + cfg.DataDir
+	data := "--data=" + dataDir
 	dev, err := rt.Admin().Find(ctx, "", "foldphone1")
 	if err != nil {
 		t.Fatal(err)

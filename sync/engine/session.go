@@ -63,6 +63,7 @@ func (s *session) liveFolders(ctx context.Context, deviceID string, prev []eas.F
 		return nil, fmt.Errorf("engine: list folders: %w: %w", eas.ErrBackendUnavailable, errors.Join(errs...))
 	}
 	all = s.placeNotes(ctx, all, prev, errs) // notesfolders.go
+	all = distinctNames(all)                 // foldernames.go
 	// The device's view: visibility, modes, merges, class switches (view.go).
 	offer, err := s.viewOf(ctx, deviceID, all, failed > 0)
 	if err != nil {
