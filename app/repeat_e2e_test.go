@@ -230,6 +230,7 @@ func TestAddStoredButUnansweredIsNotDuplicated(t *testing.T) {
 			t.Fatalf("an Add whose PUT failed was answered as done: %s", wbxml.XMLString(a.root))
 		}
 	}
+	t.Logf("first try: Sync status %d, the event sent back to the phone as a server Add: %v", a.status, len(onPhone) > 0)
 	// The phone sends its Add again.
 	a = syncOnce(t, c, calID, key, 100, add)
 	take(a)

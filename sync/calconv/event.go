@@ -243,21 +243,31 @@ func untilOf(cal *calendar, s string, ev *eventData) time.Time {
 	return it.t
 }
 
+// cdoBusy maps a Microsoft CDO busy status (X-MICROSOFT-CDO-BUSYSTATUS,
+// X-MICROSOFT-CDO-INTENDEDSTATUS; any case) to BusyStatus; false when v
+// is none of them.
+func cdoBusy(v string) (int, bool) {
+	switch strings.ToUpper(v) {
+	case "FREE":
+		return 0, true
+	case "TENTATIVE":
+		return 1, true
+	case "BUSY":
+		return 2, true
+	case "OOF":
+		return 3, true
+	case "WORKINGELSEWHERE":
+		return 4, true
+	}
+	return 0, false
+}
+
 // busyOf maps X-MICROSOFT-CDO-BUSYSTATUS, else TRANSP, to BusyStatus
 // (MS-ASCAL 2.2.2.9): 0 free, 1 tentative, 2 busy, 3 out of office,
 // 4 working elsewhere.
 func busyOf(c *component) int {
-	switch strings.ToUpper(c.text("X-MICROSOFT-CDO-BUSYSTATUS")) {
-	case "FREE":
-		return 0
-	case "TENTATIVE":
-		return 1
-	case "BUSY":
-		return 2
-	case "OOF":
-		return 3
-	case "WORKINGELSEWHERE":
-		return 4
+	if b, ok := cdoBusy(c.text("X-MICROSOFT-CDO-BUSYSTATUS")); ok {
+		return b
 	}
 	if strings.EqualFold(c.text("TRANSP"), "TRANSPARENT") {
 		return 0

@@ -132,17 +132,8 @@ func ParseInvitation(data []byte, userAddress string) (inv *Invitation, err erro
 // intendedBusy is the busy status the organizer means for attendees
 // (X-MICROSOFT-CDO-INTENDEDSTATUS), else the event's own.
 func intendedBusy(c *component, busy int) int {
-	switch strings.ToUpper(c.text("X-MICROSOFT-CDO-INTENDEDSTATUS")) {
-	case "FREE":
-		return 0
-	case "TENTATIVE":
-		return 1
-	case "BUSY":
-		return 2
-	case "OOF":
-		return 3
-	case "WORKINGELSEWHERE":
-		return 4
+	if b, ok := cdoBusy(c.text("X-MICROSOFT-CDO-INTENDEDSTATUS")); ok {
+		return b
 	}
 	return busy
 }

@@ -17,7 +17,19 @@ import (
 // event. The caller still checks the times: servers differ in how exactly
 // they match. For free/busy (ResolveRecipients Availability).
 func (a *Account) CalendarQuery(ctx context.Context, collection string, start, end time.Time) ([]source.DAVObject, error) {
-	const op = "calendar query"
+	filter := ""
+	if end.After(start) {
+		filter = timeRangeFilter(start, end)
+	}
+	return a.calendarQuery(ctx, "calendar query", collection, filter)
+}
+
+// calendarQuery runs one RFC 4791 7.8 calendar-query REPORT (Depth 1) on a
+// calendar collection with filter inside its VEVENT comp-filter and
+// returns the members that came back with calendar-data. An empty filter
+// means nothing can match: after the collection is checked, it returns
+// nothing without asking the server.
+func (a *Account) calendarQuery(ctx context.Context, op, collection, filter string) ([]source.DAVObject, error) {
 	if err := a.check(); err != nil {
 		return nil, err
 	}
@@ -28,10 +40,10 @@ func (a *Account) CalendarQuery(ctx context.Context, collection string, start, e
 	if c.card {
 		return nil, fmt.Errorf("davsource: %s: %s is an address book: %w", op, c.key, eas.ErrNotSupported)
 	}
-	if !end.After(start) {
+	if filter == "" {
 		return nil, nil
 	}
-	ms, err := a.multistatus(ctx, "REPORT", c.path, "1", calendarQueryBody(start, end))
+	ms, err := a.multistatus(ctx, "REPORT", c.path, "1", calendarQueryBody(filter))
 	if err != nil {
 		return nil, mapErr(ctx, op, err, eas.ErrNotFound)
 	}
@@ -62,13 +74,18 @@ func (a *Account) CalendarQuery(ctx context.Context, collection string, start, e
 	return objs, nil
 }
 
-// calendarQueryBody is a calendar-query for the VEVENTs overlapping
-// [start, end) (RFC 4791 9.9: UTC date-times).
-func calendarQueryBody(start, end time.Time) string {
-	const f = "20060102T150405Z"
+// calendarQueryBody is a calendar-query for the etag and calendar-data of
+// the VEVENTs that match filter (the inside of the VEVENT comp-filter).
+func calendarQueryBody(filter string) string {
 	return `<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>` +
-		`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` +
-		`<C:time-range start="` + start.UTC().Format(f) + `" end="` + end.UTC().Format(f) + `"/>` +
+		`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">` + filter +
 		`</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
+}
+
+// timeRangeFilter matches the VEVENTs overlapping [start, end) (RFC 4791
+// 9.9: UTC date-times).
+func timeRangeFilter(start, end time.Time) string {
+	const f = "20060102T150405Z"
+	return `<C:time-range start="` + start.UTC().Format(f) + `" end="` + end.UTC().Format(f) + `"/>`
 }

@@ -48,3 +48,46 @@ func (s *session) commitCollection(ctx context.Context, deviceID string, req *se
 	}
 	return res, nil
 }
+
+// openedCollection is a collection's state as a Sync request's key names it.
+type openedCollection struct {
+	primed   bool   // the key was 0: the collection starts over, the answer is ready
+	data     []byte // the state the key names
+	cur      []byte // the current state (differs from data when fromPrev)
+	curKey   int    // the current key
+	fromPrev bool   // the device repeated its previous key: our answer was lost
+}
+
+// openCollection loads a collection's state for a Sync, the same way for
+// every kind of collection: key 0 (MS-ASCMD 3.1.5.3) drops the state,
+// stores fresh() under key 1 and answers key 1 with no items (primed);
+// the current key or the previous one (a lost answer) loads that state;
+// any other key is eas.ErrInvalidSyncKey (Status 3).
+func (s *session) openCollection(ctx context.Context, deviceID string, req *server.SyncCollection, res *server.SyncCollectionResult,
+	fresh func() []byte) (openedCollection, error) {
+	if req.SyncKey == "0" {
+		if err := s.store().DeleteCollection(ctx, s.l.user, deviceID, req.CollectionID); err != nil {
+			return openedCollection{}, err
+		}
+		if err := s.store().PutCollection(ctx, s.l.user, deviceID, req.CollectionID, 0, 1, fresh()); err != nil {
+			return openedCollection{}, fmt.Errorf("engine: prime collection: %w", err)
+		}
+		res.SyncKey = "1"
+		return openedCollection{primed: true}, nil
+	}
+	col, err := s.store().Collection(ctx, s.l.user, deviceID, req.CollectionID)
+	if err != nil {
+		return openedCollection{}, fmt.Errorf("engine: collection state: %w", err)
+	}
+	oc := openedCollection{cur: col.Data, curKey: col.Key}
+	k, _ := strconv.Atoi(req.SyncKey)
+	switch {
+	case k > 0 && k == col.Key:
+		oc.data = col.Data
+	case k > 0 && k == col.PrevKey:
+		oc.data, oc.fromPrev = col.PrevData, true
+	default:
+		return openedCollection{}, fmt.Errorf("engine: sync key %q for collection %s: %w", req.SyncKey, req.CollectionID, eas.ErrInvalidSyncKey)
+	}
+	return oc, nil
+}

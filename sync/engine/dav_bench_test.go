@@ -16,7 +16,6 @@ import (
 	"easbridge/server/eas"
 	"easbridge/sync/davsource"
 	"easbridge/sync/imapsource"
-	"easbridge/sync/state"
 	"easbridge/sync/testenv"
 )
 
@@ -163,32 +162,10 @@ func BenchmarkDAV(b *testing.B) {
 }
 
 func newDAVBenchEnv(b *testing.B, dav *testenv.Radicale, dc *testenv.Dovecot) *davBenchEnv {
-	st, err := state.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
 	env := &davBenchEnv{ct: &countingTransport{rt: http.DefaultTransport.(*http.Transport).Clone()}}
 	icfg, _ := imapsource.ParseURL("imap://" + dc.IMAPAddr)
-	e, err := New(Options{Store: st, Accounts: []Account{{Name: "b", IMAP: icfg, Domain: "example.test", Notes: NotesDAV,
-		DAV: &davsource.Config{URL: dav.URL, HTTPClient: &http.Client{Transport: env.ct, Timeout: 5 * time.Minute}}}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Close() })
-	sess, err := e.Login(context.Background(), "alice", "alicepw")
-	if err != nil {
-		b.Fatal(err)
-	}
-	env.s = sess.(*session)
-	ch, err := env.s.FolderSync(context.Background(), "benchdev", "0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	env.ids = map[string]string{}
-	for _, f := range ch.Adds {
-		env.ids[f.DisplayName] = f.ServerID
-	}
+	env.s, env.ids = newBenchSession(b, Account{Name: "b", IMAP: icfg, Domain: "example.test", Notes: NotesDAV,
+		DAV: &davsource.Config{URL: dav.URL, HTTPClient: &http.Client{Transport: env.ct, Timeout: 5 * time.Minute}}})
 	if env.ids["bench-calendar"] == "" || env.ids["bench-contacts"] == "" {
 		b.Fatalf("bench collections not listed: %v", env.ids)
 	}
@@ -202,22 +179,5 @@ func (env *davBenchEnv) syncAll(b *testing.B, dev, coll string) (key string, n i
 	if _, err := env.s.FolderSync(ctx, dev, "0"); err != nil {
 		b.Fatal(err)
 	}
-	opts := server.ItemOptions{BodyPrefs: []server.BodyPreference{{Type: 1, TruncationSize: 5120}}, Conflict: 1}
-	res, err := env.s.SyncCollection(ctx, dev, &server.SyncCollection{Version: eas.V161, CollectionID: coll, SyncKey: "0", WindowSize: 100, Options: opts})
-	if err != nil {
-		b.Fatal(err)
-	}
-	key = res.SyncKey
-	for {
-		res, err = env.s.SyncCollection(ctx, dev, &server.SyncCollection{Version: eas.V161, CollectionID: coll, SyncKey: key,
-			GetChanges: true, WindowSize: 100, Options: opts})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(res.Changes)
-		key = res.SyncKey
-		if !res.MoreAvailable {
-			return key, n
-		}
-	}
+	return benchSyncAll(b, env.s, dev, coll, false)
 }

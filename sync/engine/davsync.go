@@ -70,34 +70,17 @@ func (s *session) syncDAV(ctx context.Context, deviceID string, req *server.Sync
 }
 
 func (d *davSync) run(ctx context.Context) (*server.SyncCollectionResult, error) {
-	s := d.s
-	if d.req.SyncKey == "0" {
-		if err := s.store().DeleteCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID); err != nil {
-			return nil, err
-		}
-		fresh := &davState{NextID: 1, Filter: d.req.Options.FilterType}
-		if err := s.store().PutCollection(ctx, s.l.user, d.deviceID, d.req.CollectionID, 0, 1, fresh.encode()); err != nil {
-			return nil, fmt.Errorf("engine: prime collection: %w", err)
-		}
-		d.res.SyncKey = "1"
+	oc, err := d.s.openCollection(ctx, d.deviceID, d.req, &d.res, func() []byte {
+		return (&davState{NextID: 1, Filter: d.req.Options.FilterType}).encode()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if oc.primed {
 		return &d.res, nil
 	}
-	col, err := s.store().Collection(ctx, s.l.user, d.deviceID, d.req.CollectionID)
-	if err != nil {
-		return nil, fmt.Errorf("engine: collection state: %w", err)
-	}
-	k, _ := strconv.Atoi(d.req.SyncKey)
-	var data []byte
-	switch {
-	case k > 0 && k == col.Key:
-		data = col.Data
-	case k > 0 && k == col.PrevKey:
-		data, d.fromPrev = col.PrevData, true
-	default:
-		return nil, fmt.Errorf("engine: sync key %q for collection %s: %w", d.req.SyncKey, d.req.CollectionID, eas.ErrInvalidSyncKey)
-	}
-	d.curKey = col.Key
-	if d.st, err = decodeDAVState(data, true); err != nil {
+	d.curKey, d.fromPrev = oc.curKey, oc.fromPrev
+	if d.st, err = decodeDAVState(oc.data, true); err != nil {
 		// An unreadable state (an older format, damage) makes the device
 		// start over with this folder: Status 3, never a crash.
 		return nil, fmt.Errorf("engine: collection %s: %w: %w", d.req.CollectionID, err, eas.ErrInvalidSyncKey)
@@ -130,12 +113,29 @@ func (d *davSync) collect(ctx context.Context) error {
 		return d.collectView(ctx)
 	}
 	st := d.st
-	ch, err := d.items.Changes(ctx, d.coll, st.Token)
+	tok, err := d.pendChanges(ctx, d.coll, st.Token, nil)
+	if err != nil {
+		return err
+	}
+	if tok != st.Token || !st.Primed {
+		st.Token, st.Primed = tok, true
+		d.dirty = true
+	}
+	return nil
+}
+
+// pendChanges asks for the changes of collection coll since token (all of
+// it when the server no longer knows the token), records them in Pending
+// and returns the new token. After a full listing, the items that owns
+// (nil: every item) says belong to coll and were not listed are deleted.
+func (d *davSync) pendChanges(ctx context.Context, coll, token string, owns func(path string) bool) (string, error) {
+	st := d.st
+	ch, err := d.items.Changes(ctx, coll, token)
 	if errors.Is(err, source.ErrTokenInvalid) {
-		ch, err = d.items.Changes(ctx, d.coll, "")
+		ch, err = d.items.Changes(ctx, coll, "")
 	}
 	if err != nil {
-		return fmt.Errorf("engine: changes of %s: %w", d.coll, err)
+		return "", fmt.Errorf("engine: changes of %s: %w", coll, err)
 	}
 	listed := map[string]bool{}
 	for _, c := range ch.Changed {
@@ -155,16 +155,12 @@ func (d *davSync) collect(ctx context.Context) error {
 	}
 	if ch.Full {
 		for p := range st.Items {
-			if !listed[p] {
+			if !listed[p] && (owns == nil || owns(p)) {
 				st.Pending[p] = davPending{Deleted: true}
 			}
 		}
 	}
-	if ch.Token != st.Token || !st.Primed {
-		st.Token, st.Primed = ch.Token, true
-		d.dirty = true
-	}
-	return nil
+	return ch.Token, nil
 }
 
 func (d *davSync) serverID(id uint32) string {

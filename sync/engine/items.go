@@ -261,26 +261,40 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 	if err != nil {
 		return "", eas.Errorf(eas.MoveStatusFailure, "fetch: %v", err)
 	}
-	if len(msgs) == 0 {
-		if dstID, ok := s.repeatedMove(ctx, deviceID, serverID, dstCollection); ok { // moves.go
-			return dstID, nil
-		}
-		return "", eas.Errorf(eas.MoveStatusInvalidSource, "no message %s", serverID)
+	var m *source.Message
+	if len(msgs) > 0 {
+		m = msgs[0]
+	} else if dstID, ok := s.repeatedMove(ctx, deviceID, serverID, dstCollection); ok { // moves.go
+		return dstID, nil
 	}
-	newUID, err := s.l.mail.Move(ctx, src, uid, dst)
+	// An unfinished earlier try (killed mid-MOVE) may have put the message
+	// in the destination already (moveintent.go).
+	earlier := s.unfinishedMove(ctx, deviceID, serverID, dstCollection)
+	newUID, flags, resumed, err := s.resumeMove(ctx, earlier, src, uid, m)
 	if err != nil {
-		return "", eas.Errorf(eas.MoveStatusFailure, "move: %v", err)
+		return "", err
+	}
+	if !resumed {
+		if m == nil {
+			return "", eas.Errorf(eas.MoveStatusInvalidSource, "no message %s", serverID)
+		}
+		s.beginMove(ctx, deviceID, serverID, srcCollection, dstCollection, src, dst, uid, m, earlier)
+		if newUID, err = s.l.mail.Move(ctx, src, uid, dst); err != nil {
+			return "", eas.Errorf(eas.MoveStatusFailure, "move: %v", err)
+		}
+		s.afterRepeatedMove(ctx, earlier, newUID)
+		flags = m.Flags
 	}
 	dstID := dstCollection + ":0" // the server did not tell the new UID: the next Sync of the destination sends it as an Add
 	if newUID != 0 {
-		dstID = dstCollection + ":" + strconv.FormatUint(uint64(newUID), 10)
+		dstID = dstMsgID(dstCollection, newUID)
 	}
 	s.recordMove(ctx, deviceID, recordedMove{Src: serverID, DstColl: dstCollection, Dst: dstID})
 	// The destination records the flags the device has (the source's
 	// view), not the message's current ones: when another client changed
 	// them meanwhile, the next Sync of the destination sends the Change
 	// (found by the soak, docs/RELIABILITY.md).
-	has := flagsHash(msgs[0].Flags)
+	has := flagsHash(flags)
 	s.patchState(ctx, deviceID, srcCollection, func(st *mailState) {
 		if h, ok := st.View.Get(uid); ok {
 			has = h

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -75,55 +74,15 @@ type benchEnv struct {
 }
 
 func newBenchEnv(b *testing.B, dc *testenv.Dovecot) *benchEnv {
-	st, err := state.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
 	env := &benchEnv{}
 	cfg, _ := imapsource.ParseURL("imap://" + dc.IMAPAddr)
 	cfg.OnCommand = func(string) { env.commands.Add(1) }
-	e, err := New(Options{Store: st, Accounts: []Account{{Name: "b", IMAP: cfg, Domain: "example.test"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { e.Close() })
-	sess, err := e.Login(context.Background(), "alice", "alicepw")
-	if err != nil {
-		b.Fatal(err)
-	}
-	env.s = sess.(*session)
-	ch, err := env.s.FolderSync(context.Background(), "benchdev", "0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	env.ids = map[string]string{}
-	for _, f := range ch.Adds {
-		env.ids[f.DisplayName] = f.ServerID
-	}
+	env.s, env.ids = newBenchSession(b, Account{Name: "b", IMAP: cfg, Domain: "example.test"})
 	return env
 }
 
 func (env *benchEnv) syncAll(b *testing.B, dev, coll string) (key string, n int) {
-	ctx := context.Background()
-	opts := server.ItemOptions{BodyPrefs: []server.BodyPreference{{Type: 1, TruncationSize: 5120}}, Conflict: 1}
-	res, err := env.s.SyncCollection(ctx, dev, &server.SyncCollection{Version: eas.V161, CollectionID: coll, SyncKey: "0", WindowSize: 100, Options: opts})
-	if err != nil {
-		b.Fatal(err)
-	}
-	key = res.SyncKey
-	for {
-		res, err = env.s.SyncCollection(ctx, dev, &server.SyncCollection{Version: eas.V161, CollectionID: coll, SyncKey: key,
-			GetChanges: true, WindowSize: 100, DeletesAsMoves: true, Options: opts})
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(res.Changes)
-		key = res.SyncKey
-		if !res.MoreAvailable {
-			return key, n
-		}
-	}
+	return benchSyncAll(b, env.s, dev, coll, true)
 }
 
 // BenchmarkMailInitialSync: a new device syncs the whole folder in

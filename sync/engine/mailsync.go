@@ -148,36 +148,19 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 	s := m.s
 	m.res.Class = "Email"
 	m.res.Status = eas.SyncStatusSuccess
-	if m.req.SyncKey == "0" {
-		// MS-ASCMD 3.1.5.3: key 0 starts over; the answer has no items.
-		if err := s.store().DeleteCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID); err != nil {
-			return nil, err
-		}
-		fresh := &mailState{Mailbox: m.mailbox, Filter: m.req.Options.FilterType}
-		if err := s.store().PutCollection(ctx, s.l.user, m.deviceID, m.req.CollectionID, 0, 1, fresh.encode()); err != nil {
-			return nil, fmt.Errorf("engine: prime collection: %w", err)
-		}
-		m.res.SyncKey = "1"
+	oc, err := s.openCollection(ctx, m.deviceID, m.req, &m.res, func() []byte {
+		return (&mailState{Mailbox: m.mailbox, Filter: m.req.Options.FilterType}).encode()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if oc.primed {
 		return &m.res, nil
 	}
-	col, err := s.store().Collection(ctx, s.l.user, m.deviceID, m.req.CollectionID)
-	if err != nil {
-		return nil, fmt.Errorf("engine: collection state: %w", err)
-	}
-	k, _ := strconv.Atoi(m.req.SyncKey)
-	var data []byte
-	switch {
-	case k > 0 && k == col.Key:
-		data = col.Data
-	case k > 0 && k == col.PrevKey:
-		data, m.fromPrev = col.PrevData, true
-	default:
-		return nil, fmt.Errorf("engine: sync key %q for collection %s: %w", m.req.SyncKey, m.req.CollectionID, eas.ErrInvalidSyncKey)
-	}
-	m.curKey = col.Key
+	m.curKey, m.fromPrev = oc.curKey, oc.fromPrev
 	// The view is needed only when something is to be done.
 	quick := len(m.req.Commands) == 0 && !m.fromPrev
-	if m.st, err = decodeMailState(data, !quick); err != nil {
+	if m.st, err = decodeMailState(oc.data, !quick); err != nil {
 		// An unreadable state (an older format, damage) makes the device
 		// start over with this folder: Status 3, never a crash.
 		return nil, fmt.Errorf("engine: collection %s: %w: %w", m.req.CollectionID, err, eas.ErrInvalidSyncKey)
@@ -205,7 +188,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 		}
 	}
 	if quick {
-		if m.st, err = decodeMailState(data, true); err != nil {
+		if m.st, err = decodeMailState(oc.data, true); err != nil {
 			return nil, fmt.Errorf("engine: collection %s: %w", m.req.CollectionID, err)
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"slices"
 )
 
 // Recent moves of a device, so that a repeated MoveItems is answered like
@@ -14,12 +15,15 @@ import (
 // docs/RELIABILITY.md). The record is a per-user setting
 // "moves/<device>": the last maxRecordedMoves moves, source ServerId →
 // destination collection and DstMsgId, written after the IMAP MOVE and
-// before the states are patched.
+// before the states are patched. Before the MOVE the same entry is written
+// as an intent (Dst "", Intent set; moveintent.go), so that a MoveItems cut
+// short by a crash can be finished without moving the message twice.
 
 const maxRecordedMoves = 64
 
 type recordedMove struct {
 	Src, DstColl, Dst string
+	Intent            *moveIntent `json:",omitempty"` // set while the move is unfinished (Dst "")
 }
 
 func movesSetting(deviceID string) string { return "moves/" + deviceID }
@@ -36,10 +40,13 @@ func (s *session) recordedMoves(ctx context.Context, deviceID string) []recorded
 	return ms
 }
 
-// recordMove remembers one move; a failure only costs the idempotence of a
+// recordMove remembers one move, replacing the entry (an intent) of the
+// same source and destination; a failure only costs the idempotence of a
 // repeat, so it is logged, not returned.
 func (s *session) recordMove(ctx context.Context, deviceID string, m recordedMove) {
-	ms := append(s.recordedMoves(ctx, deviceID), m)
+	ms := s.recordedMoves(ctx, deviceID)
+	ms = slices.DeleteFunc(ms, func(x recordedMove) bool { return x.Src == m.Src && x.DstColl == m.DstColl })
+	ms = append(ms, m)
 	if len(ms) > maxRecordedMoves {
 		ms = ms[len(ms)-maxRecordedMoves:]
 	}
@@ -57,7 +64,7 @@ func (s *session) recordMove(ctx context.Context, deviceID string, m recordedMov
 func (s *session) repeatedMove(ctx context.Context, deviceID, serverID, dstCollection string) (string, bool) {
 	ms := s.recordedMoves(ctx, deviceID)
 	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].Src == serverID && ms[i].DstColl == dstCollection {
+		if ms[i].Src == serverID && ms[i].DstColl == dstCollection && ms[i].Dst != "" {
 			return ms[i].Dst, true
 		}
 	}

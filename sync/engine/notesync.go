@@ -71,38 +71,21 @@ func (s *session) syncNotes(ctx context.Context, deviceID string, req *server.Sy
 }
 
 func (n *noteSync) run(ctx context.Context) (*server.SyncCollectionResult, error) {
-	s := n.s
-	if n.req.SyncKey == "0" {
-		if err := s.store().DeleteCollection(ctx, s.l.user, n.deviceID, n.req.CollectionID); err != nil {
-			return nil, err
-		}
-		fresh := &noteState{NextID: 1}
-		if err := s.store().PutCollection(ctx, s.l.user, n.deviceID, n.req.CollectionID, 0, 1, fresh.encode()); err != nil {
-			return nil, fmt.Errorf("engine: prime notes collection: %w", err)
-		}
-		n.res.SyncKey = "1"
+	oc, err := n.s.openCollection(ctx, n.deviceID, n.req, &n.res, func() []byte {
+		return (&noteState{NextID: 1}).encode()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if oc.primed {
 		return &n.res, nil
 	}
-	col, err := s.store().Collection(ctx, s.l.user, n.deviceID, n.req.CollectionID)
-	if err != nil {
-		return nil, fmt.Errorf("engine: collection state: %w", err)
-	}
-	k, _ := strconv.Atoi(n.req.SyncKey)
-	var data []byte
-	switch {
-	case k > 0 && k == col.Key:
-		data = col.Data
-	case k > 0 && k == col.PrevKey:
-		data, n.fromPrev = col.PrevData, true
-	default:
-		return nil, fmt.Errorf("engine: sync key %q for collection %s: %w", n.req.SyncKey, n.req.CollectionID, eas.ErrInvalidSyncKey)
-	}
-	n.curKey = col.Key
-	if n.st, err = decodeNoteState(data); err != nil {
+	n.curKey, n.fromPrev = oc.curKey, oc.fromPrev
+	if n.st, err = decodeNoteState(oc.data); err != nil {
 		return nil, fmt.Errorf("engine: collection %s: %w: %w", n.req.CollectionID, err, eas.ErrInvalidSyncKey)
 	}
 	if n.fromPrev {
-		if cur, err := decodeNoteState(col.Data); err == nil {
+		if cur, err := decodeNoteState(oc.cur); err == nil {
 			n.st.adopt(cur)
 		}
 	}

@@ -127,37 +127,14 @@ func (d *davSync) collectView(ctx context.Context) error {
 	toks := decodeTokens(st.Token, d.view.Members)
 	next := map[string]string{}
 	for _, m := range d.view.Members {
-		ch, err := d.items.Changes(ctx, m.Key, toks[m.Key])
-		if errors.Is(err, source.ErrTokenInvalid) {
-			ch, err = d.items.Changes(ctx, m.Key, "")
-		}
+		tok, err := d.pendChanges(ctx, m.Key, toks[m.Key], func(p string) bool {
+			mm, ok := d.memberOf(p)
+			return ok && mm.Key == m.Key
+		})
 		if err != nil {
-			return fmt.Errorf("engine: changes of %s: %w", m.Key, err)
+			return err
 		}
-		listed := map[string]bool{}
-		for _, c := range ch.Changed {
-			listed[c.Path] = true
-			if it, ok := st.Items[c.Path]; ok && it.ETag == c.ETag {
-				delete(st.Pending, c.Path)
-				continue
-			}
-			st.Pending[c.Path] = davPending{ETag: c.ETag}
-		}
-		for _, p := range ch.Deleted {
-			if _, ok := st.Items[p]; ok {
-				st.Pending[p] = davPending{Deleted: true}
-			} else {
-				delete(st.Pending, p)
-			}
-		}
-		if ch.Full {
-			for p := range st.Items {
-				if mm, ok := d.memberOf(p); ok && mm.Key == m.Key && !listed[p] {
-					st.Pending[p] = davPending{Deleted: true}
-				}
-			}
-		}
-		next[m.Key] = ch.Token
+		next[m.Key] = tok
 	}
 	// Items of collections no longer merged here.
 	for p := range st.Items {

@@ -124,4 +124,7 @@
 //   - Search and List's date filter widen the IMAP date (compared in the
 //     server's time zone, RFC 3501 §6.4.4) by a day and then compare the
 //     exact INTERNALDATE.
+//   - Arrived (source.ArrivalSearcher, arrived.go) searches UID n:* after a
+//     NOOP and drops the UID below n that "n:*" matches when n is past the
+//     last UID (RFC 3501 §6.4.8).
 package imapsource
