@@ -88,6 +88,10 @@ service imap-login {
 	cfg.DataDir = b.TempDir()
 	cfg.Domain = testenv.Domain
 	cfg.Ping.MinHeartbeat = 60
+	// All 1,000 phones (and their setup connections) come from 127.0.0.1:
+	// lift the per-address cap (default 256); max_connections (4096)
+	// stays above the 1,000 held Pings plus the setup workers' connections.
+	cfg.Limits.MaxConnectionsPerAddress = 0
 	cfg.Accounts = []config.Account{{
 		Name: "scale", IMAP: "imap://" + d.IMAPAddr, SMTP: "smtp://" + d.SubmissionAddr,
 		Login: config.LoginPassthrough,

@@ -139,6 +139,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 	if err != nil {
 		return nil, fmt.Errorf("app: listen on %s: %w", cfg.Listen, err)
 	}
+	// Per-address cap first (connlimit.go), so that a refused
+	// connection never takes one of max_connections' slots.
+	if cfg.Limits.MaxConnectionsPerAddress > 0 {
+		ln = limitPerAddress(ln, cfg.Limits.MaxConnectionsPerAddress, log)
+	}
 	if cfg.Limits.MaxConnections > 0 {
 		ln = limitListener(ln, cfg.Limits.MaxConnections)
 	}

@@ -95,8 +95,15 @@ type Ping struct {
 type Limits struct {
 	// MaxRequestBytes is the largest request body accepted. Default 32 MiB.
 	MaxRequestBytes int64 `toml:"max_request_bytes"`
-	// MaxConnections caps concurrent connections; 0 (default) means no cap.
+	// MaxConnections caps concurrent connections: when reached, new ones
+	// wait in the kernel's backlog until one closes. Default 4096; 0
+	// means no cap.
 	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerAddress caps the concurrent connections from one
+	// source IP address (port ignored): one more is closed at once,
+	// before TLS, so that one slow or hostile client cannot take every
+	// slot of MaxConnections. Default 256; 0 means no cap.
+	MaxConnectionsPerAddress int `toml:"max_connections_per_address"`
 	// PoisonTries is how many times one item may fail to sync (a
 	// conversion error, a window the phone keeps rejecting, a phone's
 	// change that keeps failing) before it is set aside and listed under
@@ -226,7 +233,7 @@ func Default() Config {
 		// access rules existed.
 		DefaultAccess: AccessAllow,
 		Ping:          Ping{MinHeartbeat: 60, MaxHeartbeat: 3540, MaxFolders: 300, DAVInterval: 30},
-		Limits:        Limits{MaxRequestBytes: 32 << 20, PoisonTries: 3, MemoryLimitMiB: 120},
+		Limits:        Limits{MaxRequestBytes: 32 << 20, MaxConnections: 4096, MaxConnectionsPerAddress: 256, PoisonTries: 3, MemoryLimitMiB: 120},
 		Throttle:      Throttle{FailuresBeforeDelay: 3, FailuresBeforeBlock: 10, BlockMinutes: 15},
 	}
 	if dir, err := os.UserConfigDir(); err == nil {
@@ -351,6 +358,9 @@ func (c Config) validate() []error {
 	}
 	if c.Limits.MaxConnections < 0 {
 		bad("limits.max_connections", "%d: must be 0 (no limit) or more", c.Limits.MaxConnections)
+	}
+	if c.Limits.MaxConnectionsPerAddress < 0 {
+		bad("limits.max_connections_per_address", "%d: must be 0 (no limit) or more", c.Limits.MaxConnectionsPerAddress)
 	}
 	if c.Limits.PoisonTries < 0 || c.Limits.PoisonTries > 100 {
 		bad("limits.poison_tries", "%d: must be 1..100 (0: the default, 3)", c.Limits.PoisonTries)

@@ -31,7 +31,7 @@ func TestDefault(t *testing.T) {
 	if c.Policy != eas.DefaultPolicy() {
 		t.Error("policy is not eas.DefaultPolicy")
 	}
-	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{32 << 20, 0, 3, 120}) || c.Throttle != (Throttle{3, 10, 15}) {
+	if c.Ping != (Ping{60, 3540, 300, 30}) || c.Limits != (Limits{MaxRequestBytes: 32 << 20, MaxConnections: 4096, MaxConnectionsPerAddress: 256, PoisonTries: 3, MemoryLimitMiB: 120}) || c.Throttle != (Throttle{3, 10, 15}) {
 		t.Errorf("defaults: %+v %+v %+v", c.Ping, c.Limits, c.Throttle)
 	}
 	if dir, err := os.UserConfigDir(); err == nil && c.DataDir != filepath.Join(dir, "easbridge") {
@@ -216,6 +216,7 @@ func TestValidate(t *testing.T) {
 		{"ping folders", func(c *Config) { c.Ping.MaxFolders = 0 }, "ping.max_folders", "at least 1"},
 		{"limits request", func(c *Config) { c.Limits.MaxRequestBytes = 100 }, "limits.max_request_bytes", "65536"},
 		{"limits connections", func(c *Config) { c.Limits.MaxConnections = -1 }, "limits.max_connections", "0 (no limit)"},
+		{"limits connections per address", func(c *Config) { c.Limits.MaxConnectionsPerAddress = -1 }, "limits.max_connections_per_address", "0 (no limit)"},
 		{"limits memory", func(c *Config) { c.Limits.MemoryLimitMiB = 10 }, "limits.memory_limit_mib", "at least 32"},
 		{"limits poison tries", func(c *Config) { c.Limits.PoisonTries = -1 }, "limits.poison_tries", "1..100"},
 		{"throttle delay", func(c *Config) { c.Throttle.FailuresBeforeDelay = 0 }, "throttle.failures_before_delay", "at least 1"},
