@@ -16,6 +16,15 @@ func SetReadHeaderTimeout(d time.Duration) (restore func()) {
 	return func() { readHeaderTimeout = old }
 }
 
+// SetEngineClock makes runtimes started afterwards use now as the sync
+// engine's clock (FilterType windows, ageing) and returns the function
+// that restores the wall clock.
+func SetEngineClock(now func() time.Time) (restore func()) {
+	old := engineNow
+	engineNow = now
+	return func() { engineNow = old }
+}
+
 // FakeMDNS makes runtimes started afterwards announce themselves (also on
 // loopback) through a fake that counts live announcements, instead of
 // multicasting; restore undoes it.

@@ -97,6 +97,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (rt *Runtim
 		DAVPollInterval: time.Duration(cfg.Ping.DAVInterval) * time.Second,
 		Policy:          r.Policy, // changed at run time by SetPolicy
 		PoisonTries:     cfg.Limits.PoisonTries,
+		Now:             engineNow, // nil: the wall clock
 	}
 	if sec != nil {
 		eopts.Secrets = sec
@@ -403,6 +404,10 @@ func (r *Runtime) Close(ctx context.Context) error {
 // headers before the connection is cut (slowloris); a variable so that
 // tests can shorten it (export_test.go).
 var readHeaderTimeout = 20 * time.Second
+
+// engineNow is the engine's clock of runtimes started afterwards; nil is
+// the wall clock. Tests move it (export_test.go).
+var engineNow func() time.Time
 
 // limitListener caps concurrent connections: Accept waits for a free slot.
 func limitListener(l net.Listener, n int) net.Listener {

@@ -26,7 +26,10 @@ type mailState struct {
 	// CheckedAt (unix ns) is when the server was last read in full for
 	// this state: a push watcher that saw nothing since vouches for it.
 	CheckedAt int64
-	View      *uidView // nil when decoded without it
+	// AgedAt (unix ns) is when the view was last checked for messages
+	// that aged out of the Filter's window (mailage.go); 0 never.
+	AgedAt int64
+	View   *uidView // nil when decoded without it
 	// Pending are changes and deletions of messages the device has.
 	Pending map[uint32]pending
 	// Adds are messages the device does not have yet, newest (highest
@@ -38,13 +41,28 @@ type mailState struct {
 }
 
 // pending is a server change not yet sent: the message's live flags, or
-// its deletion.
+// its deletion. A Soft deletion removes a message that still exists but
+// is outside the Sync's FilterType window (airsync:SoftDelete, MS-ASCMD
+// 2.2.3.160).
 type pending struct {
 	Deleted bool
+	Soft    bool
 	Flags   []string
 }
 
-const mailStateVersion = 4
+// mailStateVersion is the encoding written. Version 4 (still read) has no
+// AgedAt and no soft deletions.
+const (
+	mailStateVersion   = 5
+	mailStateVersionV4 = 4
+)
+
+// Pending entry kinds in the encoding.
+const (
+	pendingFlags      = 0
+	pendingDeleted    = 1
+	pendingSoftDelete = 2 // version 5
+)
 
 var errBadState = errors.New("engine: corrupt collection state")
 
@@ -80,16 +98,21 @@ func (m *mailState) encode() []byte {
 	b = binary.AppendUvarint(b, m.ModSeq)
 	b = binary.AppendVarint(b, int64(m.Filter))
 	b = binary.AppendVarint(b, m.CheckedAt)
+	b = binary.AppendVarint(b, m.AgedAt)
 	b = binary.AppendUvarint(b, uint64(len(m.Pending)))
 	b = binary.AppendUvarint(b, uint64(len(m.ClientIDs)))
 	for _, uid := range sortedKeys(m.Pending) {
 		p := m.Pending[uid]
 		b = binary.AppendUvarint(b, uint64(uid))
-		if p.Deleted {
-			b = append(b, 1)
+		switch {
+		case p.Deleted && p.Soft:
+			b = append(b, pendingSoftDelete)
+			continue
+		case p.Deleted:
+			b = append(b, pendingDeleted)
 			continue
 		}
-		b = append(b, 0)
+		b = append(b, pendingFlags)
 		b = binary.AppendUvarint(b, uint64(len(p.Flags)))
 		for _, f := range p.Flags {
 			b = appendString(b, f)
@@ -132,7 +155,8 @@ func decodeMailState(b []byte, withView bool) (*mailState, error) {
 		return m, nil
 	}
 	r := stateReader{b: b}
-	if v := r.byte(); v != mailStateVersion {
+	v := r.byte()
+	if v != mailStateVersion && v != mailStateVersionV4 {
 		return nil, fmt.Errorf("%w: version %d", errBadState, v)
 	}
 	m.Primed = r.byte() == 1
@@ -141,12 +165,22 @@ func decodeMailState(b []byte, withView bool) (*mailState, error) {
 	m.ModSeq = r.uvarint()
 	m.Filter = int(r.varint())
 	m.CheckedAt = r.varint()
+	if v >= 5 {
+		m.AgedAt = r.varint()
+	}
 	np := r.uvarint()
 	nc := r.uvarint()
 	for i := uint64(0); i < np && r.err == nil; i++ {
 		uid := uint32(r.uvarint())
-		if r.byte() == 1 {
+		switch kind := r.byte(); {
+		case kind == pendingDeleted:
 			m.Pending[uid] = pending{Deleted: true}
+			continue
+		case kind == pendingSoftDelete && v >= 5:
+			m.Pending[uid] = pending{Deleted: true, Soft: true}
+			continue
+		case kind != pendingFlags:
+			r.fail()
 			continue
 		}
 		nf := r.uvarint()

@@ -54,6 +54,8 @@ func TestDAVStateRoundTrip(t *testing.T) {
 
 func FuzzDecodeMailState(f *testing.F) {
 	f.Add((&mailState{View: viewOf(map[uint32]uint32{1: 2}), Pending: map[uint32]pending{3: {Flags: []string{"x"}}}, Adds: []uint32{9, 4}}).encode())
+	f.Add(v4State(pendingDeleted)) // mailage_test.go
+	f.Add((&mailState{AgedAt: 7, View: viewOf(map[uint32]uint32{3: 2}), Pending: map[uint32]pending{3: {Deleted: true, Soft: true}}}).encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decodeMailState(b, true)
 		if err != nil {

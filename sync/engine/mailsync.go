@@ -33,6 +33,8 @@ import (
 //     with what was sent, in the same state write.
 //   - Client changes are written to IMAP first; the state advances after
 //     that in one transaction, so a retry re-applies them idempotently.
+//   - Messages outside the FilterType window leave the device by
+//     SoftDelete, also when they age out of it (mailage.go).
 
 // maxWindow is the largest WindowSize, MS-ASCMD 2.2.3.199.
 const maxWindow = 512
@@ -167,7 +169,7 @@ func (m *mailSync) run(ctx context.Context) (*server.SyncCollectionResult, error
 	}
 
 	mail := s.l.mail
-	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && len(m.st.Adds) == 0 && m.st.Filter == m.req.Options.FilterType {
+	if quick && m.st.Primed && m.st.ModSeq > 0 && len(m.st.Pending) == 0 && len(m.st.Adds) == 0 && m.st.Filter == m.req.Options.FilterType && !m.ageDue() {
 		// A push watcher that saw nothing since the last full check vouches
 		// for the folder: no IMAP command at all.
 		if m.st.CheckedAt != 0 && s.e.hub.Quiet(s.watchKey(), m.mailbox, time.Unix(0, m.st.CheckedAt)) {
@@ -256,6 +258,9 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 			var adds map[uint32]bool
 			for _, c := range ch.Changed {
 				if h, inView := st.View.Get(c.UID); inView {
+					if st.Pending[c.UID].Soft {
+						continue // leaves the device anyway (mailage.go)
+					}
 					if h == flagsHash(c.Flags) {
 						delete(st.Pending, c.UID) // back to what the device has
 					} else {
@@ -287,7 +292,7 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 				st.ModSeq = ch.Status.HighestModSeq
 				m.dirty = true
 			}
-			return nil
+			return m.ageOut(ctx) // mailage.go
 		case errors.Is(err, source.ErrNoCondstore):
 			// fall through to the full comparison
 		default:
@@ -318,11 +323,23 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 		}
 	}
 	st.setAdds(adds)
+	var missing []uint32
 	st.View.Each(func(uid, _ uint32) {
 		if _, ok := live[uid]; !ok {
-			st.Pending[uid] = pending{Deleted: true}
+			missing = append(missing, uid)
 		}
 	})
+	// Outside the window but still there: SoftDelete (mailage.go).
+	soft, err := m.outsideWindow(ctx, missing, since)
+	if err != nil {
+		return err
+	}
+	for _, uid := range missing {
+		st.Pending[uid] = pending{Deleted: true, Soft: soft[uid]}
+	}
+	if !since.IsZero() {
+		st.AgedAt = m.now.UnixNano() // the list was of the window
+	}
 	st.Primed, st.UIDValidity, st.ModSeq, st.Filter, st.Mailbox = true, stt.UIDValidity, stt.HighestModSeq, m.req.Options.FilterType, m.mailbox
 	m.dirty = true
 	return nil
@@ -363,7 +380,11 @@ func (m *mailSync) window(ctx context.Context) error {
 		sid := m.serverID(uid)
 		switch {
 		case p.Deleted:
-			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: "Delete", ServerID: sid})
+			op := "Delete"
+			if p.Soft {
+				op = "SoftDelete" // outside the FilterType window (mailage.go)
+			}
+			m.res.Changes = append(m.res.Changes, server.ServerChange{Op: op, ServerID: sid})
 			st.View.Delete(uid)
 			delete(st.Pending, uid)
 		case st.View.Has(uid):
@@ -544,7 +565,8 @@ func (m *mailSync) applyChange(ctx context.Context, uid uint32, data *wbxml.Elem
 	mail := m.s.l.mail
 	// Current flags: from what we know, else from the server.
 	var current []string
-	if p, ok := m.st.Pending[uid]; ok {
+	defer m.keepSoft(uid)() // mailage.go
+	if p, ok := m.st.Pending[uid]; ok && !p.Soft {
 		if p.Deleted {
 			return eas.Errorf(eas.SyncStatusObjectNotFound, "uid %d was deleted on the server", uid)
 		}

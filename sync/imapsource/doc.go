@@ -127,4 +127,8 @@
 //   - Arrived (source.ArrivalSearcher, arrived.go) searches UID n:* after a
 //     NOOP and drops the UID below n that "n:*" matches when n is past the
 //     last UID (RFC 3501 §6.4.8).
+//   - OlderThan (source.MailAger, ager.go) runs two UID SEARCHes one after
+//     the other (untagged SEARCH answers cannot be told apart when
+//     pipelined): surely older, and the days around the date, checked by
+//     exact INTERNALDATE.
 package imapsource
