@@ -160,6 +160,10 @@ func writeIntent(t *testing.T, w *world, device, srcID, dstColl, subject string)
 	if err != nil {
 		t.Fatal(err)
 	}
+	si, err := cl.Status("INBOX", &imap.StatusOptions{UIDValidity: true}).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cl.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +178,7 @@ func writeIntent(t *testing.T, w *world, device, srcID, dstColl, subject string)
 	type intent struct {
 		SrcBox      string
 		SrcUID      uint32
+		SrcValidity uint32
 		DstBox      string
 		DstValidity uint32
 		DstNext     uint32
@@ -187,7 +192,7 @@ func writeIntent(t *testing.T, w *world, device, srcID, dstColl, subject string)
 		Intent            intent
 	}
 	rec, err := json.Marshal([]move{{Src: srcID, DstColl: dstColl, Intent: intent{
-		SrcBox: "INBOX", SrcUID: uint32(uid), DstBox: "Archive", DstValidity: sd.UIDValidity, DstNext: uint32(sd.UIDNext),
+		SrcBox: "INBOX", SrcUID: uint32(uid), SrcValidity: si.UIDValidity, DstBox: "Archive", DstValidity: sd.UIDValidity, DstNext: uint32(sd.UIDNext),
 		MessageID: msgID, Size: msgs[0].RFC822Size, Date: msgs[0].InternalDate, Started: time.Now(),
 	}}})
 	if err != nil {

@@ -124,6 +124,9 @@ type Engine struct {
 	// poisonMu serialises the read-modify-write of poison records.
 	poisonMu gosync.Mutex
 
+	// moveLocks serialises MoveItems of one message (moveintent.go).
+	moveLocks moveLocks
+
 	// folders wakes held Pings when folder settings change and caches
 	// the devices' folder views (modes.go).
 	folders folderState

@@ -257,6 +257,9 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 	if src == dst {
 		return "", eas.Errorf(eas.MoveStatusSameFolder, "source and destination are the same")
 	}
+	// One MoveItems of a message at a time, whichever device sends it
+	// (moveintent.go).
+	defer s.e.moveLocks.lock(moveLockKey(s.l.user, src, uid))()
 	msgs, err := s.l.mail.Fetch(ctx, src, []uint32{uid}, source.FetchSpec{})
 	if err != nil {
 		return "", eas.Errorf(eas.MoveStatusFailure, "fetch: %v", err)
@@ -270,6 +273,9 @@ func (s *session) MoveItem(ctx context.Context, deviceID, serverID, srcCollectio
 	// An unfinished earlier try (killed mid-MOVE) may have put the message
 	// in the destination already (moveintent.go).
 	earlier := s.unfinishedMove(ctx, deviceID, serverID, dstCollection)
+	if earlier == nil { // another device's, for the same message
+		earlier = s.othersUnfinishedMove(ctx, deviceID, src, dst, uid, s.srcValidity(ctx, deviceID, srcCollection))
+	}
 	newUID, flags, resumed, err := s.resumeMove(ctx, earlier, src, uid, m)
 	if err != nil {
 		return "", err

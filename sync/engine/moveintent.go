@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"easbridge/server/eas"
@@ -103,11 +104,7 @@ func (s *session) beginMove(ctx context.Context, deviceID, serverID, srcCollecti
 		SrcBox: src, SrcUID: uid, DstBox: dst, DstValidity: st.UIDValidity, DstNext: st.UIDNext,
 		MessageID: messageIDOf(m.Header), Size: m.Size, Date: m.InternalDate, Started: s.e.opts.Now(),
 	}
-	if col, err := s.store().Collection(ctx, s.l.user, deviceID, srcCollection); err == nil && col.Key != 0 {
-		if ms, err := decodeMailState(col.Data, false); err == nil {
-			in.SrcValidity = ms.UIDValidity
-		}
-	}
+	in.SrcValidity = s.srcValidity(ctx, deviceID, srcCollection)
 	if earlier != nil && earlier.DstBox == dst && earlier.DstValidity == st.UIDValidity {
 		in.DstNext = min(in.DstNext, earlier.DstNext)
 	}
@@ -222,4 +219,96 @@ func (s *session) afterRepeatedMove(ctx context.Context, in *moveIntent, newUID 
 
 func dstMsgID(dstCollection string, uid uint32) string {
 	return dstCollection + ":" + strconv.FormatUint(uint64(uid), 10)
+}
+
+// Moves of one message by two devices of the same user (soak seed 42,
+// round 98): both MoveItems ran while Dovecot restarted, one MOVE copied
+// the message but never expunged it (Status 5), and the other device's
+// MOVE copied it again. So MoveItems of one (user, source mailbox, UID)
+// run one at a time in the process (moveLocks), and an unfinished intent
+// of any device of the user for that source (same mailbox UIDVALIDITY and
+// destination mailbox) is resolved as the device's own would be
+// (othersUnfinishedMove).
+
+// moveLocks serialises MoveItems of one message; the zero value is ready.
+type moveLocks struct {
+	mu    gosync.Mutex
+	locks map[string]*moveLock
+}
+
+type moveLock struct {
+	mu   gosync.Mutex
+	refs int // holders and waiters; the entry goes when it drops to 0
+}
+
+// lock takes the lock of key and returns its release.
+func (l *moveLocks) lock(key string) func() {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*moveLock{}
+	}
+	e := l.locks[key]
+	if e == nil {
+		e = &moveLock{}
+		l.locks[key] = e
+	}
+	e.refs++
+	l.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		l.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(l.locks, key)
+		}
+		l.mu.Unlock()
+	}
+}
+
+func moveLockKey(user, mailbox string, uid uint32) string {
+	return user + "\x00" + mailbox + "\x00" + strconv.FormatUint(uint64(uid), 10)
+}
+
+// srcValidity returns the UIDVALIDITY of the device's state of a mail
+// collection, 0 when there is none.
+func (s *session) srcValidity(ctx context.Context, deviceID, collection string) uint32 {
+	col, err := s.store().Collection(ctx, s.l.user, deviceID, collection)
+	if err != nil || col.Key == 0 {
+		return 0
+	}
+	ms, err := decodeMailState(col.Data, false)
+	if err != nil {
+		return 0
+	}
+	return ms.UIDValidity
+}
+
+// othersUnfinishedMove returns the newest unfinished intent another device
+// of the user recorded for moving UID uid of src (with UIDVALIDITY
+// validity, which must be known) to dst; nil when there is none.
+func (s *session) othersUnfinishedMove(ctx context.Context, deviceID, src, dst string, uid, validity uint32) *moveIntent {
+	if validity == 0 {
+		return nil
+	}
+	devs, err := s.store().Devices(ctx)
+	if err != nil {
+		s.e.log.Info("engine: move: list devices", "err", err)
+		return nil
+	}
+	var found *moveIntent
+	for _, d := range devs {
+		if d.User != s.l.user || d.ID == deviceID {
+			continue
+		}
+		for _, m := range s.recordedMoves(ctx, d.ID) {
+			in := m.Intent
+			if m.Dst != "" || in == nil || in.SrcBox != src || in.SrcUID != uid || in.SrcValidity != validity || in.DstBox != dst {
+				continue
+			}
+			if found == nil || in.Started.After(found.Started) {
+				found = in
+			}
+		}
+	}
+	return found
 }
