@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -171,24 +170,8 @@ func (d *davSync) serverID(id uint32) string {
 func (d *davSync) window(ctx context.Context) error {
 	st := d.st
 	d.poisonPrune()
-	size := d.req.WindowSize
-	if size <= 0 || size > maxWindow {
-		size = maxWindow
-	}
-	var dels, rest []string
-	for p, x := range st.Pending {
-		if x.Deleted {
-			dels = append(dels, p)
-		} else {
-			rest = append(rest, p)
-		}
-	}
-	sort.Strings(dels)
-	sort.Strings(rest)
-	order := append(dels, rest...)
-	if len(order) > size {
-		order, d.res.MoreAvailable = order[:size], true
-	}
+	order, more := pendingOrder(st.Pending, func(x davPending) bool { return x.Deleted }, windowSize(d.req.WindowSize))
+	d.res.MoreAvailable = d.res.MoreAvailable || more
 	order = d.poisonWindow(order)
 	var fetch []string
 	for _, p := range order {

@@ -36,9 +36,6 @@ import (
 //   - Messages outside the FilterType window leave the device by
 //     SoftDelete, also when they age out of it (mailage.go).
 
-// maxWindow is the largest WindowSize, MS-ASCMD 2.2.3.199.
-const maxWindow = 512
-
 // filterSince turns a FilterType into the oldest date to sync,
 // MS-ASCMD 2.2.3.70.2.
 func filterSince(filter int, now time.Time) time.Time {
@@ -349,28 +346,9 @@ func (m *mailSync) collectServerChanges(ctx context.Context) error {
 // and flag changes first, then new messages newest first.
 func (m *mailSync) window(ctx context.Context) error {
 	st := m.st
-	size := m.req.WindowSize
-	if size <= 0 || size > maxWindow {
-		size = maxWindow
-	}
-	size -= len(m.res.Responses)
-	if size < 1 {
-		size = 1
-	}
-	var dels, changes []uint32
-	for uid, p := range st.Pending {
-		if p.Deleted {
-			dels = append(dels, uid)
-		} else {
-			changes = append(changes, uid)
-		}
-	}
-	slices.Sort(dels)
-	slices.Sort(changes)
-	order := append(dels, changes...)
-	if len(order) > size {
-		order, m.res.MoreAvailable = order[:size], true
-	}
+	size := max(windowSize(m.req.WindowSize)-len(m.res.Responses), 1)
+	order, more := pendingOrder(st.Pending, func(p pending) bool { return p.Deleted }, size)
+	m.res.MoreAvailable = m.res.MoreAvailable || more
 	nAdds := min(size-len(order), len(st.Adds))
 	toFetch := slices.Clone(st.Adds[:nAdds])
 	st.Adds = st.Adds[nAdds:]

@@ -160,10 +160,7 @@ func (n *noteSync) window(ctx context.Context) error {
 	if err != nil || c == nil {
 		return err
 	}
-	size := n.req.WindowSize
-	if size <= 0 || size > maxWindow {
-		size = maxWindow
-	}
+	size := windowSize(n.req.WindowSize)
 	sent, done := 0, 0 // changes sent, differences dealt with
 	for _, uid := range c.deleted {
 		if sent == size {
